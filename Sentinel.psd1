@@ -1,0 +1,26 @@
+@{
+    RootModule           = 'Sentinel.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6b0c2f4e-0d55-4a8e-9a43-5e1f0b9d7c21'
+    Author               = 'The Sentinel authors'
+    CompanyName          = 'Sentinel'
+    Copyright            = '(c) The Sentinel authors. MIT licence.'
+    Description          = 'Cluster monitor and benchmark orchestrator: live CPU, memory, disk, network and GPU metrics for one machine or a fleet, benchmarks run side by side, self-contained reports.'
+    CompatiblePSEditions = @('Core')
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('Sentinel.format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-SentinelMachine'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('monitoring', 'benchmark', 'cluster', 'hpc', 'slurm', 'gpu', 'metrics', 'Linux')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ProjectUri   = 'https://github.com/sentinel-monitor/sentinel'
+            ReleaseNotes = 'First release: Get-SentinelMachine reports this machine''s live metrics and hardware.'
+        }
+    }
+}

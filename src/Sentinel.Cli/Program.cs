@@ -1,0 +1,6 @@
+using System.CommandLine;
+using Sentinel.Cli;
+
+var root = new RootCommand("sentinel: cluster monitor and benchmark orchestrator, for machines without PowerShell.");
+root.Subcommands.Add(MachineCommand.Create());
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,46 @@
+using System.Management.Automation;
+using Sentinel.Fleet;
+
+namespace Sentinel.PowerShell.Commands;
+
+/// <summary>Lists machines with their inventory and latest sample: this machine, or the connected master's fleet.</summary>
+[Cmdlet(VerbsCommon.Get, "SentinelMachine")]
+[OutputType(typeof(Machine))]
+public sealed class GetSentinelMachineCommand : SentinelCmdlet
+{
+    /// <summary>Machine names to return; wildcards allowed. All machines when omitted.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    private readonly List<string> _names = [];
+
+    protected override void ProcessRecord()
+    {
+        if (Name is not null)
+        {
+            _names.AddRange(Name);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        var fleet = Session.Fleet;
+        var machines = Await(fleet.GetMachinesAsync(new MachineQuery(Names: _names.Count > 0 ? _names : null), CancellationToken));
+        foreach (var machine in machines)
+        {
+            WriteObject(machine);
+        }
+        // A plain name that matched nothing is an error, as with Get-Process; a wildcard that matched nothing is not.
+        foreach (var name in _names.Where(n => !Wildcard.HasWildcards(n)))
+        {
+            if (!machines.Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                WriteError(Error("MachineNotFound", ErrorCategory.ObjectNotFound, name,
+                    $"No machine named '{name}' in the {fleet.Description}.",
+                    "Run Get-SentinelMachine with no -Name to list the machines there are."));
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Sentinel.Tests;
+
+/// <summary>The built `sentinel` program, run as a user runs it.</summary>
+public class CliTests
+{
+    private static string Executable
+    {
+        get
+        {
+            // tests/Sentinel.Core.Tests/bin/<Configuration>/net10.0 -> src/Sentinel.Cli/bin/<Configuration>/net10.0
+            var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+            var configuration = testBin.Parent!.Name;
+            var root = testBin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
+            return Path.Combine(root, "src", "Sentinel.Cli", "bin", configuration, "net10.0", OperatingSystem.IsWindows() ? "sentinel.exe" : "sentinel");
+        }
+    }
+
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(60_000), "sentinel did not finish within a minute");
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Version_is_the_module_manifest_version()
+    {
+        var manifest = File.ReadAllText(Path.Combine(Path.GetDirectoryName(Executable)!, "../../../../../Sentinel.psd1"));
+        var version = System.Text.RegularExpressions.Regex.Match(manifest, @"ModuleVersion\s*=\s*'([^']+)'").Groups[1].Value;
+        var (exit, output, _) = Run("--version");
+        Assert.Equal(0, exit);
+        Assert.Equal(version, output.Trim());
+    }
+
+    [Fact]
+    public void Help_lists_the_machine_command()
+    {
+        var (exit, output, _) = Run("--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("machine", output);
+        var (exit2, output2, _) = Run("machine", "--help");
+        Assert.Equal(0, exit2);
+        Assert.Contains("--json", output2);
+    }
+
+    [Fact]
+    public void Machine_json_is_this_machine_with_units_in_field_names()
+    {
+        var (exit, output, err) = Run("machine", "--json");
+        Assert.True(exit == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal(File.ReadAllText("/proc/sys/kernel/hostname").Trim(), root.GetProperty("name").GetString());
+        Assert.Equal("online", root.GetProperty("status").GetString());
+        var latest = root.GetProperty("latest");
+        Assert.InRange(latest.GetProperty("cpuPercent").GetDouble(), 0, 100);
+        Assert.InRange(latest.GetProperty("intervalSeconds").GetDouble(), 0.9, 10);
+        Assert.Equal(Independent.MemInfoKb("MemTotal") * 1024, latest.GetProperty("memory").GetProperty("totalBytes").GetInt64());
+        Assert.Equal(Environment.ProcessorCount, latest.GetProperty("cpu").GetProperty("cores").GetArrayLength());
+        Assert.Contains(latest.GetProperty("network").EnumerateArray(), n => n.GetProperty("name").GetString() == "lo");
+    }
+
+    [Fact]
+    public void Machine_text_names_the_host_and_the_span()
+    {
+        var (exit, output, _) = Run("machine");
+        Assert.Equal(0, exit);
+        Assert.StartsWith(File.ReadAllText("/proc/sys/kernel/hostname").Trim() + "  online", output);
+        Assert.Contains("measured over", output);
+    }
+
+    [Fact]
+    public void An_unknown_command_fails_and_says_what_was_wrong()
+    {
+        var (exit, _, err) = Run("frobnicate");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("frobnicate", err);
+    }
+}
