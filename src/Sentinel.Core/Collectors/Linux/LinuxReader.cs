@@ -49,20 +49,20 @@ internal sealed class LinuxReader : IMachineReader
     public void Read(RawReading r)
     {
         _cores.Clear();
-        r.HasCpu = ProcParsers.ParseStat(_file.Read(_stat), ref r.Total, _cores);
+        r.HasCpu = ProcParsers.ParseStat(_file.Read(_stat, keepOpen: true), ref r.Total, _cores);
         r.Cores = _cores.ToArray();
 
-        (r.Load1, r.Load5, r.Load15) = ProcParsers.ParseLoadAvg(_file.Read(_loadavg));
-        r.UptimeSeconds = ProcParsers.ParseUptime(_file.Read(_uptime));
+        (r.Load1, r.Load5, r.Load15) = ProcParsers.ParseLoadAvg(_file.Read(_loadavg, keepOpen: true));
+        r.UptimeSeconds = ProcParsers.ParseUptime(_file.Read(_uptime, keepOpen: true));
         r.Memory = ReadMemory();
         r.FileSystems = ReadFileSystems();
 
         _disks.Clear();
-        ProcParsers.ParseDiskStats(_file.Read(_diskstats), _names, _includeDisk, _disks);
+        ProcParsers.ParseDiskStats(_file.Read(_diskstats, keepOpen: true), _names, _includeDisk, _disks);
         r.Disks = _disks.ToArray();
 
         _nets.Clear();
-        ProcParsers.ParseNetDev(_file.Read(_netdev), _names, _nets);
+        ProcParsers.ParseNetDev(_file.Read(_netdev, keepOpen: true), _names, _nets);
         r.Nets = _nets.ToArray();
 
         r.ProcessCount = CountProcesses();
@@ -71,7 +71,7 @@ internal sealed class LinuxReader : IMachineReader
 
     private MemorySample ReadMemory()
     {
-        var m = ProcParsers.ParseMemInfo(_file.Read(_meminfo));
+        var m = ProcParsers.ParseMemInfo(_file.Read(_meminfo, keepOpen: true));
         long total = m.Total, available = m.Available;
         bool limited = false;
         if (_cgroup is not null && _cgroup.TryRead(_file, out var limit, out var cgUsed) && limit < m.Total)
@@ -96,7 +96,7 @@ internal sealed class LinuxReader : IMachineReader
     private FileSystemSample[] ReadFileSystems()
     {
         // mountinfo rarely changes: re-select mounts only when its text does.
-        var text = _file.Read(_mountinfo);
+        var text = _file.Read(_mountinfo, keepOpen: true);
         if (!text.SequenceEqual(_mountInfoLast))
         {
             _mountInfoLast = text.ToArray();
@@ -183,7 +183,5 @@ internal sealed class LinuxReader : IMachineReader
         return count;
     }
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _file.Dispose();
 }

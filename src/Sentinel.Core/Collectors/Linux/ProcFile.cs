@@ -7,23 +7,35 @@ namespace Sentinel.Collectors.Linux;
 /// Reads small kernel files (procfs, sysfs, cgroupfs) into one reusable buffer, so a full sample
 /// allocates almost nothing for I/O. Not thread-safe.
 /// </summary>
-internal sealed class ProcFile
+internal sealed class ProcFile : IDisposable
 {
     private byte[] _buffer = new byte[16 * 1024];
 
+    // Kernel files regenerate their text on every read from offset 0, so the files read every
+    // sample stay open: a sample costs one pread per file instead of open + read + close.
+    private readonly Dictionary<string, SafeFileHandle> _open = new(StringComparer.Ordinal);
+
     /// <summary>The file's bytes, valid until the next read; empty if the file is missing or unreadable.</summary>
-    public ReadOnlySpan<byte> Read(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="keepOpen">Keep the handle for the next read (for files read every sample).</param>
+    public ReadOnlySpan<byte> Read(string path, bool keepOpen = false)
     {
-        SafeFileHandle handle;
+        if (!_open.TryGetValue(path, out var handle))
+        {
+            try
+            {
+                handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return default;
+            }
+            if (keepOpen)
+            {
+                _open[path] = handle;
+            }
+        }
         try
-        {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return default;
-        }
-        using (handle)
         {
             int total = 0;
             while (true)
@@ -39,6 +51,7 @@ internal sealed class ProcFile
                 }
                 catch (IOException)
                 {
+                    Forget(path, handle);
                     return default;
                 }
                 if (n <= 0)
@@ -48,6 +61,31 @@ internal sealed class ProcFile
                 total += n;
             }
         }
+        finally
+        {
+            if (!keepOpen)
+            {
+                handle.Dispose();
+            }
+        }
+    }
+
+    private void Forget(string path, SafeFileHandle handle)
+    {
+        if (_open.Remove(path))
+        {
+            handle.Dispose();
+        }
+    }
+
+    /// <summary>Closes the files kept open.</summary>
+    public void Dispose()
+    {
+        foreach (var h in _open.Values)
+        {
+            h.Dispose();
+        }
+        _open.Clear();
     }
 
     /// <summary>The first line of a file as a trimmed string, or null.</summary>

@@ -1,0 +1,94 @@
+using System.Management.Automation;
+using System.Reflection;
+using System.Text.RegularExpressions;
+
+namespace Sentinel.PowerShell.Tests;
+
+/// <summary>The module as users import it: manifest, exports, load context, help.</summary>
+public class ModuleTests : IClassFixture<ModuleTests.Session>
+{
+    public sealed class Session : IDisposable
+    {
+        public ModuleSession PS { get; } = new();
+        public void Dispose() => PS.Dispose();
+    }
+
+    private readonly ModuleSession _ps;
+    public ModuleTests(Session session) => _ps = session.PS;
+
+    [Fact]
+    public void The_manifest_exports_its_cmdlets_explicitly_and_carries_gallery_metadata()
+    {
+        var module = (PSModuleInfo)_ps.Invoke("Get-Module Sentinel")[0].BaseObject;
+        Assert.Equal(ModuleType.Binary, module.ModuleType);
+        Assert.Contains("Get-SentinelMachine", module.ExportedCmdlets.Keys);
+        Assert.Contains("Core", module.CompatiblePSEditions);
+        Assert.Equal(new Version(7, 4), module.PowerShellVersion);
+        Assert.False(string.IsNullOrWhiteSpace(module.Description));
+        var manifest = File.ReadAllText(ModuleSession.ModulePath);
+        // Every exported cmdlet is named in the manifest, and every name there is a real cmdlet.
+        var listed = Regex.Matches(manifest, @"'(\w+-Sentinel\w+)'").Select(m => m.Groups[1].Value).ToHashSet();
+        Assert.Equal(listed.Order(), module.ExportedCmdlets.Keys.Order());
+    }
+
+    [Fact]
+    public void The_module_version_is_the_assemblies_version()
+    {
+        var module = (PSModuleInfo)_ps.Invoke("Get-Module Sentinel")[0].BaseObject;
+        var dll = AssemblyName.GetAssemblyName(Path.Combine(module.ModuleBase, "Sentinel.PowerShell.dll"));
+        Assert.Equal(module.Version, new Version(dll.Version!.Major, dll.Version.Minor, dll.Version.Build));
+    }
+
+    [Fact]
+    public void The_engine_loads_in_Sentinels_own_load_context_from_deps()
+    {
+        var machine = _ps.Invoke("Get-SentinelMachine")[0].BaseObject;
+        var assembly = machine.GetType().Assembly;
+        Assert.Equal("Sentinel.Core", assembly.GetName().Name);
+        Assert.Equal("Sentinel", System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(assembly)!.Name);
+        Assert.Equal("deps", Path.GetFileName(Path.GetDirectoryName(assembly.Location)));
+        Assert.DoesNotContain(System.Runtime.Loader.AssemblyLoadContext.Default.Assemblies, a => a.GetName().Name == "Sentinel.Core");
+    }
+
+    [Fact]
+    public void Every_cmdlet_uses_an_approved_verb_and_declares_its_output()
+    {
+        var approved = new[] { typeof(VerbsCommon), typeof(VerbsCommunications), typeof(VerbsData), typeof(VerbsDiagnostic), typeof(VerbsLifecycle), typeof(VerbsOther), typeof(VerbsSecurity) }
+            .SelectMany(t => t.GetFields()).Select(f => (string)f.GetValue(null)!).ToHashSet();
+        var cmdlets = _ps.Invoke("(Get-Module Sentinel).ExportedCmdlets.Values").Select(o => (CmdletInfo)o.BaseObject).ToList();
+        Assert.NotEmpty(cmdlets);
+        Assert.All(cmdlets, c =>
+        {
+            Assert.Contains(c.Verb, approved);
+            Assert.StartsWith("Sentinel", c.Noun);
+            Assert.NotEmpty(c.OutputType);
+        });
+    }
+
+    [Fact]
+    public void Every_cmdlet_has_help_with_synopsis_description_examples_and_every_parameter()
+    {
+        var common = new HashSet<string>(Cmdlet.CommonParameters.Concat(Cmdlet.OptionalCommonParameters), StringComparer.OrdinalIgnoreCase);
+        foreach (var name in _ps.Invoke("(Get-Module Sentinel).ExportedCmdlets.Keys").Select(o => o.ToString()))
+        {
+            var help = _ps.Invoke($"Get-Help {name} -Full")[0];
+            Assert.False(string.IsNullOrWhiteSpace(help.Properties["Synopsis"]?.Value?.ToString()), $"{name} has no synopsis");
+            Assert.DoesNotContain(name, help.Properties["Synopsis"]!.Value!.ToString()!.Trim()[..Math.Min(name.Length, help.Properties["Synopsis"]!.Value!.ToString()!.Trim().Length)]);
+            var examples = _ps.Invoke($"(Get-Help {name} -Examples).examples.example");
+            Assert.True(examples.Count >= 2, $"{name} has {examples.Count} examples; at least two are needed");
+            var documented = _ps.Invoke($"(Get-Help {name} -Full).parameters.parameter | ForEach-Object {{ $_.name }}").Select(o => o.ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var actual = _ps.Invoke($"(Get-Command {name}).Parameters.Keys").Select(o => o.ToString()).Where(p => !common.Contains(p!));
+            Assert.All(actual, p => Assert.True(documented.Contains(p!), $"{name} -{p} has no help"));
+            Assert.All(documented, p => Assert.True(actual.Contains(p, StringComparer.OrdinalIgnoreCase), $"{name} help documents -{p}, which does not exist"));
+        }
+    }
+
+    [Fact]
+    public void The_about_topic_explains_the_model()
+    {
+        var text = string.Join("\n", _ps.Invoke("Get-Help about_Sentinel").Select(o => o.ToString()));
+        Assert.Contains("about_Sentinel", text);
+        Assert.Contains("local machine", text, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("agent", text, StringComparison.OrdinalIgnoreCase);
+    }
+}
