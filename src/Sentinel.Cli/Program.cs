@@ -3,4 +3,6 @@ using Sentinel.Cli;
 
 var root = new RootCommand("sentinel: cluster monitor and benchmark orchestrator, for machines without PowerShell.");
 root.Subcommands.Add(MachineCommand.Create());
+root.Subcommands.Add(MasterCommand.Create());
+root.Subcommands.Add(AgentCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -7,7 +7,7 @@ namespace Sentinel.Collectors;
 /// Samples one machine. Every sample is built from two real readings and says over what span its
 /// rates were measured; there is no made-up first sample. Thread-safe.
 /// </summary>
-public sealed class Sampler : IDisposable
+public sealed class Sampler : ISampleSource, IDisposable
 {
     private readonly IMachineReader _reader;
     private readonly TimeProvider _time;

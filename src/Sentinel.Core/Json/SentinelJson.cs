@@ -16,6 +16,18 @@ namespace Sentinel.Json;
 [JsonSerializable(typeof(MachineSample))]
 [JsonSerializable(typeof(Inventory))]
 [JsonSerializable(typeof(List<Machine>))]
+[JsonSerializable(typeof(MetricSeries))]
+[JsonSerializable(typeof(MasterStatus))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(Protocol.Hello))]
+[JsonSerializable(typeof(Protocol.Welcome))]
+[JsonSerializable(typeof(Protocol.SampleBatch))]
+[JsonSerializable(typeof(Protocol.SequencedSample))]
+[JsonSerializable(typeof(Protocol.Ack))]
+[JsonSerializable(typeof(Protocol.Goodbye))]
+[JsonSerializable(typeof(Protocol.ErrorMessage))]
+[JsonSerializable(typeof(Protocol.Snapshot))]
+[JsonSerializable(typeof(Protocol.FleetUpdate))]
 public sealed partial class SentinelJsonContext : JsonSerializerContext
 {
     /// <summary>Indented output for people (the CLI's --json).</summary>

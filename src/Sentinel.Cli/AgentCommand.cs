@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Sentinel.Agent;
+
+namespace Sentinel.Cli;
+
+/// <summary><c>sentinel agent --master http://HOST:PORT [--name NAME] [--interval 1s] [--token T] [--tag k=v]</c>.</summary>
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var master = new Option<string>("--master") { Description = "The master's URL, e.g. http://login01:8080.", Required = true };
+        var name = new Option<string?>("--name") { Description = "This machine's name in the fleet (default: the host name)." };
+        var interval = new Option<string>("--interval") { Description = "Time between samples: 1s, 500ms, 5s, …", DefaultValueFactory = _ => "1s" };
+        var token = new Option<string?>("--token") { Description = "The master's agent token, if it requires one." };
+        var tags = new Option<string[]>("--tag") { Description = "A label key=value; repeat for more. Under Slurm, slurm_job, slurm_node and slurm_array_task are added.", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("agent", "Run an agent: sample this machine and send to a master, reconnecting for as long as it runs. Says goodbye on Ctrl+C or SIGTERM (scancel).");
+        foreach (var o in new Option[] { master, name, interval, token, tags })
+        {
+            command.Options.Add(o);
+        }
+        command.SetAction(async (parse, outer) =>
+        {
+            using var signals = Signals.Watch(outer);
+            var ct = signals.Token;
+            try
+            {
+                var allTags = HostIdentity.SlurmTags();
+                foreach (var (k, v) in CliParse.Tags("--tag", parse.GetValue(tags) ?? []))
+                {
+                    allTags[k] = v;
+                }
+                var options = new AgentOptions
+                {
+                    Master = CliParse.MasterUrl("--master", parse.GetValue(master)!),
+                    Name = parse.GetValue(name) ?? HostIdentity.HostName(),
+                    Interval = CliParse.Duration("--interval", parse.GetValue(interval)!),
+                    Token = parse.GetValue(token),
+                    Tags = allTags,
+                    Log = ConsoleLog.Line,
+                };
+                ConsoleLog.Line($"agent '{options.Name}' {SentinelAgent.Version}: sampling every {options.Interval.TotalSeconds:0.###} s, master {options.Master}");
+                await using var agent = new SentinelAgent(options);
+                await agent.RunAsync(ct);
+                return 0;
+            }
+            catch (CliException e)
+            {
+                Console.Error.WriteLine("sentinel agent: " + e.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,38 @@
+namespace Sentinel.Agent;
+
+/// <summary>How an agent reaches its master and what it says about itself.</summary>
+public sealed record AgentOptions
+{
+    /// <summary>The master's URL: http://host:port (the agent connects to ws://host:port/ws/agent).</summary>
+    public required Uri Master { get; init; }
+    /// <summary>The machine's name in the fleet; the host name by default.</summary>
+    public string Name { get; init; } = HostIdentity.HostName();
+    /// <summary>One sample per interval.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+    public string? Token { get; init; }
+    public Dictionary<string, string> Tags { get; init; } = [];
+    /// <summary>Samples kept until the master acks them; when full the oldest are dropped and counted.
+    /// Null: one hour's worth at the interval, and never fewer than 3,600.</summary>
+    public int? BufferCapacity { get; init; }
+    /// <summary>Reconnect delays grow from this, doubled per failed attempt, with full jitter.</summary>
+    public TimeSpan ReconnectBase { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The longest reconnect delay.</summary>
+    public TimeSpan ReconnectCap { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Samples sent this long ago with no ack are sent again (the master drops duplicates).</summary>
+    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    public string HostId { get; init; } = HostIdentity.HostId();
+    public Action<string>? Log { get; init; }
+
+    internal int Capacity => BufferCapacity ?? Math.Max(3600, (int)Math.Ceiling(TimeSpan.FromHours(1) / Interval));
+
+    /// <summary>ws:// or wss:// URL of the master's agent endpoint.</summary>
+    public Uri AgentEndpoint
+    {
+        get
+        {
+            var b = new UriBuilder(Master) { Scheme = Master.Scheme == "https" ? "wss" : Master.Scheme == "http" ? "ws" : Master.Scheme };
+            b.Path = b.Path.TrimEnd('/') + "/ws/agent";
+            return b.Uri;
+        }
+    }
+}

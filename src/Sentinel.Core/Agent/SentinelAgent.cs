@@ -1,0 +1,395 @@
+using System.Net.WebSockets;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Sentinel.Collectors;
+using Sentinel.Json;
+using Sentinel.Protocol;
+
+namespace Sentinel.Agent;
+
+/// <summary>
+/// An agent: samples this machine every interval, keeps each sample until the master acks that it is
+/// on disk, and connects out to the master over WebSocket, reconnecting with capped exponential backoff
+/// and full jitter for as long as it runs. After a reconnect it replays what the master has not stored.
+/// </summary>
+public sealed class SentinelAgent : IAsyncDisposable
+{
+    private readonly AgentOptions _options;
+    private readonly ISampleSource _source;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly SampleBuffer _buffer;
+    private readonly SemaphoreSlim _newData = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _stopSampling = new();
+    private readonly string _bootId = Guid.NewGuid().ToString("N");
+    private readonly bool _ownsSource;
+    private Task? _sampling, _connection;
+    private long _seq, _acked;
+    private int _connects;
+    private volatile bool _connected;
+    private volatile string? _lastError;
+    private ClientWebSocket? _ws;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+
+    public static string Version { get; } = (typeof(SentinelAgent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0").Split('+')[0];
+
+    /// <param name="options">Where to connect and what to say.</param>
+    /// <param name="source">Samples; this machine's <see cref="Sampler"/> by default (then owned and disposed by the agent).</param>
+    /// <param name="time">Clock and timers.</param>
+    /// <param name="random">Jitter source (tests seed it).</param>
+    public SentinelAgent(AgentOptions options, ISampleSource? source = null, TimeProvider? time = null, Random? random = null)
+    {
+        _options = options;
+        _ownsSource = source is null;
+        _source = source ?? Sampler.ForThisMachine(time);
+        _time = time ?? TimeProvider.System;
+        _random = random ?? Random.Shared;
+        _buffer = new SampleBuffer(options.Capacity);
+    }
+
+    public AgentOptions Options => _options;
+
+    public AgentStatus Status => new()
+    {
+        Name = _options.Name,
+        Master = _options.Master,
+        Connected = _connected,
+        BootId = _bootId,
+        SamplesTaken = Interlocked.Read(ref _seq),
+        AckedSeq = Interlocked.Read(ref _acked),
+        Buffered = _buffer.Count,
+        Dropped = _buffer.Dropped,
+        Connects = Volatile.Read(ref _connects),
+        LastError = _lastError,
+    };
+
+    /// <summary>Starts sampling and connecting in the background.</summary>
+    public void Start()
+    {
+        _ = _source.Inventory; // read the inventory before the first hello needs it
+        _sampling = Task.Run(() => SampleLoop(_stopSampling.Token));
+        _connection = Task.Run(() => ConnectionLoop(_stop.Token));
+    }
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires, then says goodbye.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        Start();
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    private void Log(string line) => _options.Log?.Invoke(line);
+
+    // ---------------------------------------------------------------------------------------------
+
+    private async Task SampleLoop(CancellationToken ct)
+    {
+        long next = _time.GetTimestamp();
+        var interval = _options.Interval;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (_source.Next() is { } sample)
+                {
+                    long seq = Interlocked.Increment(ref _seq);
+                    var json = JsonSerializer.SerializeToUtf8Bytes(new SequencedSample { Seq = seq, Sample = sample }, SentinelJsonContext.Default.SequencedSample);
+                    _buffer.Add(seq, json);
+                    _newData.Release();
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                _lastError = "sampling failed: " + e.Message;
+            }
+            // Keep a steady cadence: the next tick is one interval after the last, not after the work.
+            next += (long)(interval.TotalSeconds * _time.TimestampFrequency);
+            var wait = _time.GetElapsedTime(_time.GetTimestamp(), next);
+            if (wait <= TimeSpan.Zero)
+            {
+                next = _time.GetTimestamp(); // fell behind (suspended, overloaded): do not burst to catch up
+                wait = interval;
+                next += (long)(interval.TotalSeconds * _time.TimestampFrequency);
+            }
+            try
+            {
+                await Task.Delay(wait, _time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ConnectionLoop(CancellationToken ct)
+    {
+        int attempt = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            // Full jitter even before the first try after a loss, so a restarted master is not hit by every agent at once.
+            var cap = Math.Min(_options.ReconnectCap.TotalMilliseconds, _options.ReconnectBase.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20)));
+            if (attempt > 0 || _connects > 0)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(_random.NextDouble() * cap), _time, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+            attempt++;
+            try
+            {
+                if (await SessionAsync(ct).ConfigureAwait(false))
+                {
+                    attempt = 0;
+                }
+            }
+            catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or FrameException or JsonException or TimeoutException)
+            {
+                if (ct.IsCancellationRequested) return;
+                var message = e is FrameException fe ? $"{fe.Code}: {fe.Message}" : e.Message;
+                if (_lastError != message)
+                {
+                    Log($"agent '{_options.Name}': connection to {_options.Master} failed: {message}");
+                }
+                _lastError = message;
+            }
+            finally
+            {
+                if (_connected)
+                {
+                    Log($"agent '{_options.Name}': disconnected from {_options.Master}; {_buffer.Count} samples held");
+                }
+                _connected = false;
+            }
+        }
+    }
+
+    /// <summary>One connection, from hello to loss. True when the master welcomed the agent.</summary>
+    private async Task<bool> SessionAsync(CancellationToken ct)
+    {
+        using var ws = new ClientWebSocket();
+        ws.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
+        using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            connectTimeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await ws.ConnectAsync(_options.AgentEndpoint, connectTimeout.Token).ConfigureAwait(false);
+        }
+        var reader = new WebSocketReader(ws, ProtocolLimits.MaxAgentFrameBytes);
+        await SendAsync(ws, Frames.Write(MessageTypes.Hello, new Hello
+        {
+            Name = _options.Name,
+            Token = _options.Token,
+            BootId = _bootId,
+            HostId = _options.HostId,
+            AgentVersion = Version,
+            IntervalSeconds = _options.Interval.TotalSeconds,
+            Inventory = _source.Inventory,
+            Tags = _options.Tags,
+        }, SentinelJsonContext.Default.Hello), ct).ConfigureAwait(false);
+
+        Welcome welcome;
+        using (var welcomeTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            welcomeTimeout.CancelAfter(TimeSpan.FromSeconds(15));
+            var kind = await reader.ReceiveAsync(welcomeTimeout.Token).ConfigureAwait(false);
+            if (kind != FrameKind.Text)
+            {
+                throw new WebSocketException($"the master closed the connection before welcoming ({ws.CloseStatus} {ws.CloseStatusDescription})");
+            }
+            var env = Frames.Read(reader.Message.Span);
+            if (env.Type == MessageTypes.Error)
+            {
+                var error = env.Read(SentinelJsonContext.Default.ErrorMessage, ErrorCodes.BadEnvelope);
+                throw new FrameException(error.Code, error.Message);
+            }
+            if (env.Type != MessageTypes.Welcome)
+            {
+                throw new FrameException(ErrorCodes.UnknownType, $"expected welcome, got '{env.Type}'");
+            }
+            welcome = env.Read(SentinelJsonContext.Default.Welcome, ErrorCodes.BadEnvelope);
+        }
+        Acked(welcome.AckedSeq);
+        Interlocked.Increment(ref _connects);
+        _connected = true;
+        _lastError = null;
+        _ws = ws;
+        Log($"agent '{_options.Name}': connected to {_options.Master} (master {welcome.MasterVersion}); {_buffer.Count} samples to send");
+
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var receiving = Task.Run(() => ReceiveLoop(ws, reader, session.Token));
+        try
+        {
+            await SendLoop(ws, session.Token, receiving).ConfigureAwait(false);
+        }
+        finally
+        {
+            _ws = null;
+            session.Cancel();
+            try { await receiving.ConfigureAwait(false); } catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException) { }
+        }
+        return true;
+    }
+
+    private async Task ReceiveLoop(ClientWebSocket ws, WebSocketReader reader, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var kind = await reader.ReceiveAsync(ct).ConfigureAwait(false);
+            if (kind != FrameKind.Text)
+            {
+                _lastError = kind == FrameKind.Close ? $"master closed the connection ({ws.CloseStatus} {ws.CloseStatusDescription})" : $"unexpected {kind} frame";
+                return;
+            }
+            Envelope env;
+            try
+            {
+                env = Frames.Read(reader.Message.Span);
+            }
+            catch (FrameException e)
+            {
+                Log($"agent '{_options.Name}': bad frame from master: {e.Message}");
+                continue;
+            }
+            switch (env.Type)
+            {
+                case MessageTypes.Ack:
+                    Acked(env.Read(SentinelJsonContext.Default.Ack, ErrorCodes.BadEnvelope).Seq);
+                    break;
+                case MessageTypes.Error:
+                    var error = env.Read(SentinelJsonContext.Default.ErrorMessage, ErrorCodes.BadEnvelope);
+                    _lastError = $"{error.Code}: {error.Message}";
+                    Log($"agent '{_options.Name}': master says {error.Code}: {error.Message}");
+                    break;
+            }
+        }
+    }
+
+    private async Task SendLoop(ClientWebSocket ws, CancellationToken ct, Task receiving)
+    {
+        long sentUpTo = Interlocked.Read(ref _acked);
+        long lastSend = _time.GetTimestamp();
+        while (!ct.IsCancellationRequested && !receiving.IsCompleted && ws.State == WebSocketState.Open)
+        {
+            long acked = Interlocked.Read(ref _acked);
+            if (sentUpTo > acked && _time.GetElapsedTime(lastSend) > _options.AckTimeout)
+            {
+                sentUpTo = acked; // no ack for a while: the master may have refused them (store busy, disk full); send again
+            }
+            var batch = _buffer.TakeAfter(Math.Max(sentUpTo, acked), ProtocolLimits.TargetBatchBytes);
+            if (batch.Count > 0)
+            {
+                await SendAsync(ws, BatchFrame(batch), ct).ConfigureAwait(false);
+                sentUpTo = batch[^1].Seq;
+                lastSend = _time.GetTimestamp();
+                continue; // more may be waiting (a replay)
+            }
+            // Woken by each new sample; the timeout bounds how late an ack-timeout resend can start.
+            await _newData.WaitAsync(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+        }
+    }
+
+    private static byte[] BatchFrame(List<(long Seq, byte[] Json)> batch)
+    {
+        var head = "{\"v\":1,\"type\":\"samples\",\"data\":{\"samples\":["u8;
+        var tail = "]}}"u8;
+        int size = head.Length + tail.Length + batch.Sum(b => b.Json.Length + 1);
+        var frame = new byte[size];
+        int at = 0;
+        head.CopyTo(frame);
+        at += head.Length;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (i > 0) frame[at++] = (byte)',';
+            batch[i].Json.CopyTo(frame, at);
+            at += batch[i].Json.Length;
+        }
+        tail.CopyTo(frame.AsSpan(at));
+        return frame.AsSpan(0, at + tail.Length).ToArray();
+    }
+
+    private async Task SendAsync(ClientWebSocket ws, byte[] frame, CancellationToken ct)
+    {
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await ws.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private void Acked(long seq)
+    {
+        long current;
+        while ((current = Interlocked.Read(ref _acked)) < seq && Interlocked.CompareExchange(ref _acked, seq, current) != current)
+        {
+        }
+        _buffer.AckUpTo(seq);
+    }
+
+    /// <summary>
+    /// Stops sampling, gives the master a moment to ack what it has, says goodbye (so the master marks
+    /// the machine offline at once) and closes.
+    /// </summary>
+    public async Task StopAsync(TimeSpan? grace = null)
+    {
+        if (_stop.IsCancellationRequested) return;
+        // No new samples from here on, so "everything acked" is a state that can be reached.
+        _stopSampling.Cancel();
+        if (_sampling is not null)
+        {
+            try { await _sampling.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
+        _newData.Release();
+        var ws = _ws;
+        if (ws is not null && _connected)
+        {
+            // Slurm's scancel and systemd give a few seconds after SIGTERM: use at most one for the last acks.
+            var deadline = _time.GetTimestamp() + (long)((grace ?? TimeSpan.FromSeconds(1)).TotalSeconds * _time.TimestampFrequency);
+            while (_buffer.Count > 0 && _time.GetTimestamp() < deadline && _connected)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), _time).ConfigureAwait(false);
+            }
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                await SendAsync(ws, Frames.Write(MessageTypes.Goodbye, new Goodbye { Reason = "agent stopping" }, SentinelJsonContext.Default.Goodbye), timeout.Token).ConfigureAwait(false);
+                await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "goodbye", timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+        }
+        _stop.Cancel();
+        if (_connection is not null)
+        {
+            try { await _connection.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
+        Log($"agent '{_options.Name}': stopped ({_buffer.Count} samples not acked)");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        if (_ownsSource && _source is IDisposable d)
+        {
+            d.Dispose();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+namespace Sentinel.Protocol;
+
+/// <summary>Message type names, as they appear in the envelope's "type" field. docs/protocol.md is the contract.</summary>
+public static class MessageTypes
+{
+    // agent -> master
+    public const string Hello = "hello";
+    public const string Samples = "samples";
+    public const string Goodbye = "goodbye";
+    // master -> agent
+    public const string Welcome = "welcome";
+    public const string Ack = "ack";
+    // either way
+    public const string Error = "error";
+    // master -> viewer
+    public const string Snapshot = "snapshot";
+    public const string Update = "update";
+}
+
+/// <summary>Version and size limits of the wire protocol.</summary>
+public static class ProtocolLimits
+{
+    /// <summary>The envelope version this build speaks.</summary>
+    public const int Version = 1;
+    /// <summary>Largest frame the master accepts from an agent.</summary>
+    public const int MaxAgentFrameBytes = 1 << 20;
+    /// <summary>Largest frame the master accepts from a viewer (viewers only send small requests).</summary>
+    public const int MaxViewerFrameBytes = 16 << 10;
+    /// <summary>Agents pack samples into frames up to about this size.</summary>
+    public const int TargetBatchBytes = 256 << 10;
+    /// <summary>Longest machine name, tag key or tag value accepted.</summary>
+    public const int MaxNameLength = 253;
+    public const int MaxTags = 64;
+}
+
+/// <summary>First frame on /ws/agent: who the agent is.</summary>
+public sealed class Hello
+{
+    /// <summary>The machine's name in the fleet (unique among live agents).</summary>
+    public required string Name { get; init; }
+    /// <summary>The agent token, when the master requires one.</summary>
+    public string? Token { get; init; }
+    /// <summary>Random id of this agent process run; sequence numbers restart at 1 with each new one.</summary>
+    public required string BootId { get; init; }
+    /// <summary>Identifies the host (/etc/machine-id, else the host name): the same name from another host is a conflict.</summary>
+    public required string HostId { get; init; }
+    public required string AgentVersion { get; init; }
+    public double IntervalSeconds { get; init; } = 1;
+    public required Inventory Inventory { get; init; }
+    public Dictionary<string, string> Tags { get; init; } = [];
+    public List<string> Capabilities { get; init; } = [];
+}
+
+/// <summary>The master's answer to a good hello.</summary>
+public sealed class Welcome
+{
+    public required string Name { get; init; }
+    /// <summary>The highest sequence number of this boot id already on disk: the agent drops what it holds up to it.</summary>
+    public long AckedSeq { get; init; }
+    public required string MasterVersion { get; init; }
+    public DateTimeOffset ServerTime { get; init; }
+}
+
+/// <summary>One sample with its per-agent sequence number.</summary>
+public sealed class SequencedSample
+{
+    public long Seq { get; init; }
+    public required MachineSample Sample { get; init; }
+}
+
+/// <summary>Samples in sequence order: live ones one at a time, replays after a reconnect in batches.</summary>
+public sealed class SampleBatch
+{
+    public List<SequencedSample> Samples { get; init; } = [];
+}
+
+/// <summary>Every sample of this boot id with a sequence number up to <see cref="Seq"/> is on disk.</summary>
+public sealed class Ack
+{
+    public long Seq { get; init; }
+}
+
+/// <summary>Clean shutdown: the master marks the machine offline at once.</summary>
+public sealed class Goodbye
+{
+    public string? Reason { get; init; }
+}
+
+/// <summary>Something the peer sent was refused. <see cref="Code"/> is stable; <see cref="Message"/> is for people.</summary>
+public sealed class ErrorMessage
+{
+    public required string Code { get; init; }
+    public required string Message { get; init; }
+}
+
+/// <summary>Error codes; docs/protocol.md lists what each means and whether the connection is closed.</summary>
+public static class ErrorCodes
+{
+    public const string BadJson = "bad-json";
+    public const string BadEnvelope = "bad-envelope";
+    public const string UnsupportedVersion = "unsupported-version";
+    public const string UnknownType = "unknown-type";
+    public const string FrameTooLarge = "frame-too-large";
+    public const string BinaryFrame = "binary-frame";
+    public const string HelloRequired = "hello-required";
+    public const string BadHello = "bad-hello";
+    public const string Unauthorized = "unauthorized";
+    public const string NameInUse = "name-in-use";
+    public const string BadSample = "bad-sample";
+    public const string NotAllowed = "not-allowed";
+}
+
+/// <summary>First frame on /ws: every machine as it is now.</summary>
+public sealed class Snapshot
+{
+    public List<Machine> Machines { get; init; } = [];
+}
+
+/// <summary>What changed since the last update: new samples, status changes, new machines.</summary>
+public sealed class FleetUpdate
+{
+    public List<MachineUpdate> Machines { get; init; } = [];
+}
+
+/// <summary>One machine's change. <see cref="Machine"/> is set when the machine is new or its inventory or tags changed.</summary>
+public sealed class MachineUpdate
+{
+    public required string Name { get; init; }
+    public MachineStatus Status { get; init; }
+    public DateTimeOffset? LastSeen { get; init; }
+    public MachineSample? Sample { get; init; }
+    public Machine? Machine { get; init; }
+}

@@ -1,0 +1,314 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using Sentinel.Json;
+using Sentinel.Master.Storage;
+using Sentinel.Protocol;
+
+namespace Sentinel.Master;
+
+/// <summary>
+/// One agent's WebSocket on /ws/agent: hello, then samples until goodbye or disconnect. Receiving runs
+/// on one task and sending on another (a WebSocket allows one send at a time); acks from the store
+/// coalesce to the highest sequence number, so a slow agent never piles up ack frames.
+/// </summary>
+internal sealed class AgentConnection : IStoreAck
+{
+    private readonly WebSocket _ws;
+    private readonly MasterContext _ctx;
+    private readonly string _remote;
+    private readonly Channel<byte[]> _outgoing = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _closing = new();
+    private MachineEntry? _entry;
+    private long _bootRow;
+    private long _pendingAck, _sentAck;
+    private int _errors;
+
+    public AgentConnection(WebSocket ws, string remote, MasterContext ctx)
+    {
+        _ws = ws;
+        _remote = remote;
+        _ctx = ctx;
+    }
+
+    public string? Name => _entry?.Name;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closing.Token);
+        var sender = Task.Run(() => SendLoop(linked.Token));
+        try
+        {
+            await ReceiveLoop(linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or System.Net.HttpListenerException)
+        {
+        }
+        finally
+        {
+            Detach(goodbye: false);
+            _closing.Cancel();
+            _wake.Release();
+            try { await sender.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            _ws.Dispose();
+        }
+    }
+
+
+    private async Task ReceiveLoop(CancellationToken ct)
+    {
+        var reader = new WebSocketReader(_ws, ProtocolLimits.MaxAgentFrameBytes);
+        using var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        helloTimeout.CancelAfter(_ctx.Options.HelloTimeout);
+        while (true)
+        {
+            FrameKind kind;
+            try
+            {
+                kind = await reader.ReceiveAsync(_entry is null ? helloTimeout.Token : ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_entry is null && !ct.IsCancellationRequested)
+            {
+                await CloseAsync(WebSocketCloseStatus.PolicyViolation, ErrorCodes.HelloRequired, "no hello within " + _ctx.Options.HelloTimeout.TotalSeconds + " s").ConfigureAwait(false);
+                return;
+            }
+            switch (kind)
+            {
+                case FrameKind.Close:
+                    await CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye").ConfigureAwait(false);
+                    return;
+                case FrameKind.TooLarge:
+                    Interlocked.Increment(ref _ctx.FramesRejected);
+                    await CloseAsync(WebSocketCloseStatus.MessageTooBig, ErrorCodes.FrameTooLarge,
+                        $"frames are limited to {ProtocolLimits.MaxAgentFrameBytes} bytes").ConfigureAwait(false);
+                    return;
+                case FrameKind.Binary:
+                    Interlocked.Increment(ref _ctx.FramesRejected);
+                    await CloseAsync(WebSocketCloseStatus.InvalidMessageType, ErrorCodes.BinaryFrame, "only text frames carry the protocol").ConfigureAwait(false);
+                    return;
+            }
+            if (!await HandleAsync(reader.Message, ct).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Handles one text frame; false ends the connection.</summary>
+    private async Task<bool> HandleAsync(ReadOnlyMemory<byte> frame, CancellationToken ct)
+    {
+        Envelope env;
+        try
+        {
+            env = Frames.Read(frame.Span);
+            if (_entry is null)
+            {
+                if (env.Type != MessageTypes.Hello)
+                {
+                    throw new FrameException(ErrorCodes.HelloRequired, $"the first frame must be a hello, not '{env.Type}'");
+                }
+                return await HelloAsync(env.Read(SentinelJsonContext.Default.Hello, ErrorCodes.BadHello), ct).ConfigureAwait(false);
+            }
+            switch (env.Type)
+            {
+                case MessageTypes.Samples:
+                    Samples(env.Read(SentinelJsonContext.Default.SampleBatch, ErrorCodes.BadSample));
+                    return true;
+                case MessageTypes.Goodbye:
+                    Detach(goodbye: true);
+                    await CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "goodbye").ConfigureAwait(false);
+                    return false;
+                case MessageTypes.Hello:
+                    throw new FrameException(ErrorCodes.BadHello, "hello was already received on this connection");
+                default:
+                    throw new FrameException(ErrorCodes.UnknownType, $"unknown message type '{Truncate(env.Type)}'");
+            }
+        }
+        catch (FrameException e)
+        {
+            Interlocked.Increment(ref _ctx.FramesRejected);
+            if (_entry is null)
+            {
+                // Nothing about this peer is known yet: no second chance.
+                await CloseAsync(WebSocketCloseStatus.PolicyViolation, e.Code, e.Message).ConfigureAwait(false);
+                return false;
+            }
+            Send(Frames.Error(e.Code, e.Message));
+            if (++_errors > 20)
+            {
+                await CloseAsync(WebSocketCloseStatus.PolicyViolation, e.Code, "too many bad frames").ConfigureAwait(false);
+                return false;
+            }
+            return true;
+        }
+    }
+
+    private async Task<bool> HelloAsync(Hello hello, CancellationToken ct)
+    {
+        var problem = HelloValidation.Problem(hello);
+        if (problem is not null)
+        {
+            throw new FrameException(ErrorCodes.BadHello, problem);
+        }
+        if (_ctx.Options.AgentToken is { } expected && !TokenMatches(hello.Token, expected))
+        {
+            _ctx.Log($"agent from {_remote}: refused, wrong or missing token");
+            await CloseAsync(WebSocketCloseStatus.PolicyViolation, ErrorCodes.Unauthorized, "wrong or missing agent token").ConfigureAwait(false);
+            return false;
+        }
+        var (claimed, replaced) = _ctx.Fleet.TryClaim(hello.Name, hello.HostId, this);
+        if (!claimed)
+        {
+            _ctx.Log($"agent '{hello.Name}' from {_remote}: refused, the name is in use by a live agent on another host");
+            await CloseAsync(WebSocketCloseStatus.PolicyViolation, ErrorCodes.NameInUse,
+                $"the name '{hello.Name}' is in use by a live agent on another host; start this agent with another --name").ConfigureAwait(false);
+            return false;
+        }
+        if (replaced is not null)
+        {
+            _ = replaced.CloseAsync(WebSocketCloseStatus.NormalClosure, "replaced", "a new connection from the same host took over");
+        }
+        Registration reg;
+        try
+        {
+            reg = await _ctx.Store.RegisterAsync(hello.Name, hello.HostId, hello.BootId, hello.AgentVersion, hello.Inventory,
+                hello.Tags, hello.IntervalSeconds, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            _ctx.Fleet.ReleaseClaim(hello.Name, this);
+            throw;
+        }
+        _bootRow = reg.BootRow;
+        _entry = _ctx.Fleet.Attach(hello, reg, this);
+        Send(Frames.Write(MessageTypes.Welcome, new Welcome
+        {
+            Name = hello.Name,
+            AckedSeq = reg.AckedSeq,
+            MasterVersion = _ctx.Version,
+            ServerTime = _ctx.Time.GetUtcNow(),
+        }, SentinelJsonContext.Default.Welcome));
+        _ctx.Log($"agent '{hello.Name}' connected from {_remote} (agent {hello.AgentVersion}, boot {hello.BootId[..Math.Min(8, hello.BootId.Length)]}, stored up to seq {reg.AckedSeq})");
+        return true;
+    }
+
+    private void Samples(SampleBatch batch)
+    {
+        var entry = _entry!;
+        long skippedUpTo = 0;
+        foreach (var s in batch.Samples)
+        {
+            if (s.Seq <= 0)
+            {
+                throw new FrameException(ErrorCodes.BadSample, $"sequence numbers start at 1; got {s.Seq}");
+            }
+            Interlocked.Increment(ref _ctx.SamplesReceived);
+            if (s.Seq <= Volatile.Read(ref _sentAck))
+            {
+                skippedUpTo = Math.Max(skippedUpTo, s.Seq); // already on disk: a resend after a lost ack
+                continue;
+            }
+            _ctx.Fleet.Observe(entry, s.Sample);
+            _ctx.Store.TryEnqueue(entry.Id, _bootRow, s.Seq, s.Sample, this);
+        }
+        if (skippedUpTo > 0)
+        {
+            Stored(_bootRow, Volatile.Read(ref _sentAck));
+        }
+    }
+
+    /// <summary>Called by the store's writer after a commit.</summary>
+    public void Stored(long bootRow, long seq)
+    {
+        if (bootRow != _bootRow)
+        {
+            return;
+        }
+        long current;
+        while ((current = Volatile.Read(ref _pendingAck)) < seq && Interlocked.CompareExchange(ref _pendingAck, seq, current) != current)
+        {
+        }
+        _wake.Release();
+    }
+
+    private void Send(byte[] frame)
+    {
+        _outgoing.Writer.TryWrite(frame);
+        _wake.Release();
+    }
+
+    private async Task SendLoop(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await _wake.WaitAsync(ct).ConfigureAwait(false);
+            while (_outgoing.Reader.TryRead(out var frame))
+            {
+                await _ws.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+            }
+            long ack = Volatile.Read(ref _pendingAck);
+            if (ack > _sentAck)
+            {
+                await _ws.SendAsync(Frames.Write(MessageTypes.Ack, new Ack { Seq = ack }, SentinelJsonContext.Default.Ack),
+                    WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+                Volatile.Write(ref _sentAck, ack);
+            }
+        }
+    }
+
+    private void Detach(bool goodbye)
+    {
+        if (_entry is { } e)
+        {
+            if (_ctx.Fleet.Detach(e, this, goodbye))
+            {
+                _ctx.Log(goodbye ? $"agent '{e.Name}' said goodbye" : $"agent '{e.Name}' disconnected");
+            }
+        }
+    }
+
+    /// <summary>Sends an error frame naming the problem, then closes with <paramref name="status"/>.</summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string code, string message)
+    {
+        try
+        {
+            if (_ws.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _ws.SendAsync(Frames.Error(code, message), WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        await CloseOutputAsync(status, code).ConfigureAwait(false);
+        _closing.Cancel();
+    }
+
+    private async Task CloseOutputAsync(WebSocketCloseStatus status, string description)
+    {
+        try
+        {
+            if (_ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _ws.CloseOutputAsync(status, description, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    private static bool TokenMatches(string? given, string expected)
+    {
+        // Hash both so the comparison takes the same time whatever the lengths.
+        var a = SHA256.HashData(Encoding.UTF8.GetBytes(given ?? ""));
+        var b = SHA256.HashData(Encoding.UTF8.GetBytes(expected));
+        return CryptographicOperations.FixedTimeEquals(a, b) && given is not null;
+    }
+
+    private static string Truncate(string s) => s.Length > 64 ? s[..64] + "…" : s;
+}

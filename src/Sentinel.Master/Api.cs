@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Xml;
+using Sentinel.Json;
+
+namespace Sentinel.Master;
+
+/// <summary>The REST API under /api (docs/api.md). JSON in camelCase; errors as {"error":{"code","message"}}.</summary>
+internal sealed class Api(MasterContext ctx)
+{
+    public async Task HandleAsync(HttpListenerContext http, CancellationToken ct)
+    {
+        var req = http.Request;
+        var path = req.Url!.AbsolutePath.TrimEnd('/');
+        if (path.Length == 0) path = "/";
+        if (req.HttpMethod != "GET" && req.HttpMethod != "HEAD")
+        {
+            await Error(http, 405, "method-not-allowed", $"{req.HttpMethod} is not allowed on {path}").ConfigureAwait(false);
+            return;
+        }
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        switch (parts)
+        {
+            case []:
+                await Index(http).ConfigureAwait(false);
+                return;
+            case ["api", "status"]:
+                await Json(http, 200, Status(), SentinelJsonContext.Default.MasterStatus).ConfigureAwait(false);
+                return;
+            case ["api", "machines"]:
+                await Json(http, 200, ctx.Fleet.Snapshot(ctx.Source), SentinelJsonContext.Default.ListMachine).ConfigureAwait(false);
+                return;
+            case ["api", "machines", var name]:
+                if (ctx.Fleet.Find(name) is { } entry)
+                {
+                    Machine m;
+                    lock (ctx.Fleet.Lock) m = entry.ToMachine(ctx.Source);
+                    await Json(http, 200, m, SentinelJsonContext.Default.Machine).ConfigureAwait(false);
+                }
+                else
+                {
+                    await NotFound(http, name).ConfigureAwait(false);
+                }
+                return;
+            case ["api", "machines", var name, "metrics"]:
+                await Metrics(http, name).ConfigureAwait(false);
+                return;
+            default:
+                await Error(http, 404, "not-found", $"no such resource: {path}").ConfigureAwait(false);
+                return;
+        }
+    }
+
+    public MasterStatus Status()
+    {
+        var (online, offline, connected) = ctx.Fleet.Counts();
+        var s = ctx.Store.Stats;
+        return new MasterStatus
+        {
+            Version = ctx.Version,
+            StartedAt = ctx.StartedAt,
+            UptimeSeconds = (ctx.Time.GetUtcNow() - ctx.StartedAt).TotalSeconds,
+            MachinesOnline = online,
+            MachinesOffline = offline,
+            AgentsConnected = connected,
+            Viewers = ctx.Viewers.Count,
+            SamplesReceived = Interlocked.Read(ref ctx.SamplesReceived),
+            SamplesStored = s.SamplesWritten,
+            SamplesDuplicate = s.Duplicates,
+            SamplesRefused = s.Refused,
+            FramesRejected = Interlocked.Read(ref ctx.FramesRejected),
+            StoreQueueDepth = s.QueueDepth,
+            StoreCommitMilliseconds = s.LastCommitMilliseconds,
+            StoreHealthy = s.Healthy,
+            StoreError = s.LastError,
+            DatabaseBytes = s.DatabaseBytes,
+            WalBytes = s.WalBytes,
+            DataPath = ctx.Options.DataPath,
+        };
+    }
+
+    private async Task Metrics(HttpListenerContext http, string name)
+    {
+        if (ctx.Fleet.Find(name) is not { } entry)
+        {
+            await NotFound(http, name).ConfigureAwait(false);
+            return;
+        }
+        var q = http.Request.QueryString;
+        var now = ctx.Time.GetUtcNow();
+        if (!TryTime(q["until"], now, out var until))
+        {
+            await Error(http, 400, "bad-parameter", $"until: '{q["until"]}' is not an ISO-8601 time (e.g. 2026-11-24T10:00:00Z)").ConfigureAwait(false);
+            return;
+        }
+        if (!TryTime(q["since"], until - TimeSpan.FromHours(1), out var since))
+        {
+            await Error(http, 400, "bad-parameter", $"since: '{q["since"]}' is not an ISO-8601 time (e.g. 2026-11-24T09:00:00Z)").ConfigureAwait(false);
+            return;
+        }
+        if (since >= until)
+        {
+            await Error(http, 400, "bad-parameter", "since must be before until").ConfigureAwait(false);
+            return;
+        }
+        // Default step: about 500 points over the range, never finer than the machine's interval.
+        var step = TimeSpan.FromSeconds(Math.Max(entry.IntervalSeconds, Math.Ceiling((until - since).TotalSeconds / 500)));
+        if (q["step"] is { } stepText && !TryDuration(stepText, out step))
+        {
+            await Error(http, 400, "bad-parameter", $"step: '{stepText}' is not a duration (seconds, or ISO-8601 like PT1M)").ConfigureAwait(false);
+            return;
+        }
+        if ((until - since) / step > 100_000)
+        {
+            await Error(http, 400, "bad-parameter", "step is too small for this range: at most 100000 points").ConfigureAwait(false);
+            return;
+        }
+        var series = ctx.Store.Query(entry.Id, entry.Name, since, until, step);
+        await Json(http, 200, series, SentinelJsonContext.Default.MetricSeries).ConfigureAwait(false);
+    }
+
+    private static bool TryTime(string? text, DateTimeOffset fallback, out DateTimeOffset value)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            value = fallback;
+            return true;
+        }
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+    }
+
+    internal static bool TryDuration(string text, out TimeSpan value)
+    {
+        value = default;
+        if (double.TryParse(text.TrimEnd('s'), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+        {
+            value = TimeSpan.FromSeconds(seconds);
+            return true;
+        }
+        try
+        {
+            value = XmlConvert.ToTimeSpan(text);
+            return value > TimeSpan.Zero;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private async Task Index(HttpListenerContext http)
+    {
+        // The live page comes with the page issue; until then, a plain pointer to the API.
+        var (online, offline, _) = ctx.Fleet.Counts();
+        var html = $"""
+            <!doctype html><html><head><meta charset="utf-8"><title>Sentinel master</title></head>
+            <body><h1>Sentinel master {WebUtility.HtmlEncode(ctx.Version)}</h1>
+            <p>{online} machines online, {offline} offline.</p>
+            <ul><li><a href="/api/machines">/api/machines</a></li><li><a href="/api/status">/api/status</a></li></ul></body></html>
+            """;
+        await Write(http, 200, "text/html; charset=utf-8", Encoding.UTF8.GetBytes(html)).ConfigureAwait(false);
+    }
+
+    private Task NotFound(HttpListenerContext http, string name)
+        => Error(http, 404, "machine-not-found", $"no machine named '{name}'");
+
+    internal static Task Error(HttpListenerContext http, int status, string code, string message)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Protocol.ErrorMessage { Code = code, Message = message }, SentinelJsonContext.Default.ErrorMessage);
+        var wrapped = new byte[body.Length + 10];
+        Encoding.ASCII.GetBytes("{\"error\":").CopyTo(wrapped, 0);
+        body.CopyTo(wrapped, 9);
+        wrapped[^1] = (byte)'}';
+        return Write(http, status, "application/json; charset=utf-8", wrapped);
+    }
+
+    private static Task Json<T>(HttpListenerContext http, int status, T value, JsonTypeInfo<T> info)
+        => Write(http, status, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(value, info));
+
+    private static async Task Write(HttpListenerContext http, int status, string contentType, byte[] body)
+    {
+        var res = http.Response;
+        res.StatusCode = status;
+        res.ContentType = contentType;
+        res.Headers["X-Content-Type-Options"] = "nosniff";
+        res.Headers["Cache-Control"] = "no-store";
+        res.ContentLength64 = body.Length;
+        if (http.Request.HttpMethod != "HEAD")
+        {
+            await res.OutputStream.WriteAsync(body).ConfigureAwait(false);
+        }
+        res.Close();
+    }
+}

@@ -1,0 +1,36 @@
+namespace Sentinel.Master;
+
+/// <summary>The master's live view of one machine. Guarded by the <see cref="FleetState"/> lock.</summary>
+internal sealed class MachineEntry
+{
+    public required long Id { get; init; }
+    public required string Name { get; init; }
+    public string? HostId { get; set; }
+    public string? AgentVersion { get; set; }
+    public required Inventory Inventory { get; set; }
+    public Dictionary<string, string> Tags { get; set; } = [];
+    public double IntervalSeconds { get; set; } = 1;
+    public MachineSample? Latest { get; set; }
+    /// <summary>Master's monotonic clock at the last sample (or hello); offline detection uses only this.</summary>
+    public long LastSeenTicks { get; set; }
+    /// <summary>Wall-clock time of the last sample or hello, for people.</summary>
+    public DateTimeOffset? LastSeen { get; set; }
+    public MachineStatus Status { get; set; } = MachineStatus.Offline;
+    public AgentConnection? Connection { get; set; }
+    public long BootRow { get; set; }
+    /// <summary>Highest sequence number known to be on disk for the current boot.</summary>
+    public long StoredSeq { get; set; }
+    /// <summary>Changed since the last viewer tick: what to send.</summary>
+    public bool SampleDirty, StatusDirty, MachineDirty;
+
+    public Machine ToMachine(string source) => new()
+    {
+        Name = Name,
+        Status = Status,
+        LastSeen = LastSeen,
+        Source = source,
+        Tags = new Dictionary<string, string>(Tags),
+        Inventory = Inventory,
+        Latest = Latest,
+    };
+}

@@ -1,0 +1,28 @@
+using System.Net;
+using Sentinel.Master.Storage;
+
+namespace Sentinel.Master;
+
+/// <summary>How a master listens, where it keeps data, and its protocol timings.</summary>
+public sealed record MasterOptions
+{
+    /// <summary>Address to bind: 127.0.0.1 (default), 0.0.0.0 for every interface, or one address.</summary>
+    public IPAddress Address { get; init; } = IPAddress.Loopback;
+    /// <summary>TCP port; 0 picks a free one (tests).</summary>
+    public int Port { get; init; } = 8080;
+    /// <summary>Folder for sentinel.db.</summary>
+    public required string DataPath { get; init; }
+    /// <summary>When set, agents must present this token in their hello.</summary>
+    public string? AgentToken { get; init; }
+    /// <summary>A machine is offline after this many of its intervals without a sample, by the master's clock.</summary>
+    public int OfflineAfterIntervals { get; init; } = 3;
+    /// <summary>How often changes are pushed to viewers (coalesced).</summary>
+    public TimeSpan ViewerTick { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>An agent that has not sent its hello by then is closed.</summary>
+    public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Frames waiting for one viewer before it is given a fresh snapshot instead.</summary>
+    public int ViewerQueueFrames { get; init; } = 32;
+    public StoreOptions Store { get; init; } = new();
+    /// <summary>Log lines (the CLI prints them; PowerShell keeps them for Receive-Job-like inspection).</summary>
+    public Action<string>? Log { get; init; }
+}

@@ -1,0 +1,16 @@
+namespace Sentinel.Master.Storage;
+
+/// <summary>How long the store keeps what, and how it batches.</summary>
+public sealed record StoreOptions
+{
+    /// <summary>Raw samples (one per agent interval) are kept this long. At least 24 h by default.</summary>
+    public TimeSpan RawRetention { get; init; } = TimeSpan.FromHours(48);
+    /// <summary>One-minute roll-ups (average and maximum per minute) are kept this long.</summary>
+    public TimeSpan RollupRetention { get; init; } = TimeSpan.FromDays(35);
+    /// <summary>Most items written in one transaction.</summary>
+    public int MaxBatch { get; init; } = 4096;
+    /// <summary>Items waiting for the writer before new samples are refused (and not acked, so agents keep them).</summary>
+    public int QueueCapacity { get; init; } = 200_000;
+    /// <summary>How often roll-ups, retention and the WAL checkpoint run.</summary>
+    public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,121 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Sentinel.Json;
+using Sentinel.Protocol;
+
+namespace Sentinel.Master;
+
+/// <summary>
+/// Viewers on /ws: a snapshot first, then one coalesced update per tick with what changed. Each update
+/// is serialised once and shared by every viewer. A viewer's queue is bounded; one that falls behind
+/// has its queue dropped and gets a fresh snapshot when it catches up, so a slow browser costs
+/// bounded memory and never slows ingestion or the other viewers.
+/// </summary>
+internal sealed class ViewerHub : IAsyncDisposable
+{
+    private readonly List<Viewer> _viewers = [];
+    private readonly Func<MasterContext> _context;
+    private readonly ITimer _timer;
+    private int _ticking;
+
+    public ViewerHub(Func<MasterContext> context, TimeProvider time, TimeSpan tick)
+    {
+        _context = context;
+        _timer = time.CreateTimer(_ => Tick(), null, tick, tick);
+    }
+
+    public int Count
+    {
+        get { lock (_viewers) return _viewers.Count; }
+    }
+
+    public async Task RunViewerAsync(WebSocket ws, CancellationToken stopping)
+    {
+        var ctx = _context();
+        var viewer = new Viewer(ws, ctx.Options.ViewerQueueFrames);
+        viewer.Enqueue(SnapshotFrame(ctx));
+        lock (_viewers) _viewers.Add(viewer);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var sender = Task.Run(() => viewer.SendLoop(() => SnapshotFrame(ctx), linked.Token));
+        try
+        {
+            var reader = new WebSocketReader(ws, ProtocolLimits.MaxViewerFrameBytes);
+            while (true)
+            {
+                var kind = await reader.ReceiveAsync(linked.Token).ConfigureAwait(false);
+                if (kind == FrameKind.Close) break;
+                if (kind == FrameKind.TooLarge)
+                {
+                    await ws.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, ErrorCodes.FrameTooLarge, CancellationToken.None).ConfigureAwait(false);
+                    break;
+                }
+                // Viewers have nothing to say yet; what they send is read and dropped.
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or System.Net.HttpListenerException or IOException)
+        {
+        }
+        finally
+        {
+            lock (_viewers) _viewers.Remove(viewer);
+            linked.Cancel();
+            try { await sender.ConfigureAwait(false); } catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
+            ws.Dispose();
+        }
+    }
+
+    private static byte[] SnapshotFrame(MasterContext ctx)
+        => Frames.Write(MessageTypes.Snapshot, new Snapshot { Machines = ctx.Fleet.Snapshot(ctx.Source) }, SentinelJsonContext.Default.Snapshot);
+
+    /// <summary>Collects changes (and offline transitions) and sends them to every viewer.</summary>
+    internal void Tick()
+    {
+        if (Interlocked.Exchange(ref _ticking, 1) == 1) return; // a slow tick is never overlapped by the next
+        try
+        {
+            var ctx = _context();
+            ctx.Fleet.SweepOffline();
+            var changes = ctx.Fleet.TakeChanges(ctx.Source);
+            if (changes.Count == 0) return;
+            var frame = Frames.Write(MessageTypes.Update, new FleetUpdate { Machines = changes }, SentinelJsonContext.Default.FleetUpdate);
+            Viewer[] viewers;
+            lock (_viewers) viewers = _viewers.ToArray();
+            foreach (var v in viewers) v.Enqueue(frame);
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _timer.DisposeAsync().ConfigureAwait(false);
+
+    private sealed class Viewer(WebSocket ws, int capacity)
+    {
+        private readonly Channel<byte[]> _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        private volatile bool _lagging;
+
+        public void Enqueue(byte[] frame)
+        {
+            if (!_queue.Writer.TryWrite(frame))
+            {
+                _lagging = true; // the sender will drop the backlog and start over from a snapshot
+            }
+        }
+
+        public async Task SendLoop(Func<byte[]> snapshot, CancellationToken ct)
+        {
+            await foreach (var frame in _queue.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                var toSend = frame;
+                if (_lagging)
+                {
+                    _lagging = false;
+                    while (_queue.Reader.TryRead(out _)) { }
+                    toSend = snapshot();
+                }
+                await ws.SendAsync(toSend, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+            }
+        }
+    }
+}
