@@ -51,7 +51,8 @@ internal sealed class AgentConnection : IStoreAck
             Detach(goodbye: false);
             _closing.Cancel();
             _wake.Release();
-            try { await sender.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            try { await sender.ConfigureAwait(false); } catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
+            await DrainAsync().ConfigureAwait(false);
             _ws.Dispose();
         }
     }
@@ -60,20 +61,21 @@ internal sealed class AgentConnection : IStoreAck
     private async Task ReceiveLoop(CancellationToken ct)
     {
         var reader = new WebSocketReader(_ws, ProtocolLimits.MaxAgentFrameBytes);
-        using var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        helloTimeout.CancelAfter(_ctx.Options.HelloTimeout);
         while (true)
         {
-            FrameKind kind;
-            try
+            var receive = reader.ReceiveAsync(ct);
+            if (_entry is null)
             {
-                kind = await reader.ReceiveAsync(_entry is null ? helloTimeout.Token : ct).ConfigureAwait(false);
+                // Cancelling a pending receive would abort the socket before the error could be sent: race a timer instead.
+                var timeout = Task.Delay(_ctx.Options.HelloTimeout, _ctx.Time, ct);
+                if (await Task.WhenAny(receive, timeout).ConfigureAwait(false) != receive)
+                {
+                    await CloseAsync(WebSocketCloseStatus.PolicyViolation, ErrorCodes.HelloRequired,
+                        $"no hello within {_ctx.Options.HelloTimeout.TotalSeconds} s").ConfigureAwait(false);
+                    return;
+                }
             }
-            catch (OperationCanceledException) when (_entry is null && !ct.IsCancellationRequested)
-            {
-                await CloseAsync(WebSocketCloseStatus.PolicyViolation, ErrorCodes.HelloRequired, "no hello within " + _ctx.Options.HelloTimeout.TotalSeconds + " s").ConfigureAwait(false);
-                return;
-            }
+            var kind = await receive.ConfigureAwait(false);
             switch (kind)
             {
                 case FrameKind.Close:
@@ -93,6 +95,33 @@ internal sealed class AgentConnection : IStoreAck
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// After the master closed, reads and discards what the peer still sends until its close arrives, so the
+    /// peer sees the close frame instead of a TCP reset. Bounded by time and bytes.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        if (_ws.State != WebSocketState.CloseSent)
+        {
+            return;
+        }
+        var scratch = new byte[64 * 1024];
+        long budget = 4L * ProtocolLimits.MaxAgentFrameBytes;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            while (budget > 0 && _ws.State == WebSocketState.CloseSent)
+            {
+                var r = await _ws.ReceiveAsync(scratch, timeout.Token).ConfigureAwait(false);
+                if (r.MessageType == WebSocketMessageType.Close) return;
+                budget -= r.Count;
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
         }
     }
 

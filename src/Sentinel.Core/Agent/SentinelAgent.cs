@@ -371,6 +371,11 @@ public sealed class SentinelAgent : IAsyncDisposable
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
                 await SendAsync(ws, Frames.Write(MessageTypes.Goodbye, new Goodbye { Reason = "agent stopping" }, SentinelJsonContext.Default.Goodbye), timeout.Token).ConfigureAwait(false);
                 await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "goodbye", timeout.Token).ConfigureAwait(false);
+                // The master closes its side only after it has marked the machine offline: wait for that, briefly.
+                if (_connection is not null)
+                {
+                    await Task.WhenAny(_connection, Task.Delay(TimeSpan.FromSeconds(1), _time)).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
             {

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Data.Sqlite;
+
+namespace Sentinel.Master.Tests;
+
+/// <summary>The `sentinel` program as deployed: real master and agent processes, killed the hard way.</summary>
+public class ProcessTests
+{
+    private static string Sentinel
+    {
+        get
+        {
+            var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+            var configuration = bin.Parent!.Name;
+            var root = bin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
+            return Path.Combine(root, "src", "Sentinel.Cli", "bin", configuration, "net10.0", "sentinel");
+        }
+    }
+
+    /// <summary>Every process a test started, so a failure can show what each one printed.</summary>
+    private readonly List<Proc> _started = [];
+
+    private Proc Start(params string[] args)
+    {
+        var p = new Proc(args);
+        _started.Add(p);
+        return p;
+    }
+
+    private async Task WithLogs(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch (Exception e)
+        {
+            var logs = string.Join("\n", _started.Select((p, i) => $"--- process {i} (pid {p.Pid}) ---\n{p.Output}"));
+            throw new Xunit.Sdk.XunitException(e.Message + "\n" + logs);
+        }
+    }
+
+    private sealed class Proc : IDisposable
+    {
+        private readonly Process _p;
+        private readonly List<string> _lines = [];
+        public Proc(params string[] args)
+        {
+            var psi = new ProcessStartInfo(Sentinel) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            _p = Process.Start(psi)!;
+            Pid = _p.Id;
+            _p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add(e.Data); };
+            _p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add("ERR " + e.Data); };
+            _p.BeginOutputReadLine();
+            _p.BeginErrorReadLine();
+        }
+        public int Pid { get; }
+        public string Output { get { lock (_lines) return string.Join("\n", _lines); } }
+        public void Signal(string signal) => Process.Start("kill", ["-" + signal, Pid.ToString()])!.WaitForExit();
+        public int WaitExit(TimeSpan timeout)
+        {
+            Assert.True(_p.WaitForExit(timeout), $"sentinel did not exit within {timeout.TotalSeconds} s:\n{Output}");
+            _p.WaitForExit();
+            return _p.ExitCode;
+        }
+        public void Dispose()
+        {
+            if (!_p.HasExited) _p.Kill(true);
+            _p.Dispose();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitForApi(Uri url)
+        => await Wait.Until(async () =>
+        {
+            try { return (await Api.Get(url, "api/status")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; }
+        }, TimeSpan.FromSeconds(20), $"the master answers at {url}");
+
+    [Fact]
+    public Task A_killed_agent_goes_offline_within_three_intervals_and_a_terminated_one_at_once() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        using var master = Start("master", "--listen", $"127.0.0.1:{port}", "--data", dir.Path);
+        await WaitForApi(url);
+        using var killed = Start("agent", "--master", url.ToString(), "--name", "killed", "--interval", "1s");
+        using var stopped = Start("agent", "--master", url.ToString(), "--name", "stopped", "--interval", "1s");
+        await Wait.Until(async () => (await Api.Machines(url)).Count(m => m.Status == MachineStatus.Online && m.Latest is not null) == 2,
+            TimeSpan.FromSeconds(20), "both agents are online");
+
+        stopped.Signal("TERM");
+        Assert.Equal(0, stopped.WaitExit(TimeSpan.FromSeconds(10)));
+        Assert.Equal(MachineStatus.Offline, (await Api.Machine(url, "stopped"))!.Status); // at once: it said goodbye
+        Assert.Contains("stopped (0 samples not acked)", stopped.Output);
+
+        var lastSeen = (await Api.Machine(url, "killed"))!.LastSeen!.Value;
+        killed.Signal("KILL");
+        await Wait.Until(async () => (await Api.Machine(url, "killed"))!.Status == MachineStatus.Offline, TimeSpan.FromSeconds(10), "the killed agent is offline");
+        var offlineAfter = DateTimeOffset.UtcNow - lastSeen;
+        Assert.InRange(offlineAfter.TotalSeconds, 2.5, 5.0); // three 1 s intervals after its last sample, plus sweep and polling slack
+        Assert.Contains("agent 'killed' disconnected", master.Output);
+    });
+
+    [Fact]
+    public Task A_master_killed_and_restarted_on_the_same_data_loses_no_sample_and_stores_none_twice() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        string[] masterArgs = ["master", "--listen", $"127.0.0.1:{port}", "--data", dir.Path];
+        var master = Start(masterArgs);
+        await WaitForApi(url);
+        using var agent = Start("agent", "--master", url.ToString(), "--name", "survivor", "--interval", "200ms");
+        for (int round = 0; round < 3; round++)
+        {
+            await Wait.Until(async () => (await Api.Status(url)).SamplesStored >= 5, TimeSpan.FromSeconds(20), "samples are stored");
+            master.Signal("KILL");
+            master.WaitExit(TimeSpan.FromSeconds(10));
+            master.Dispose();
+            await Task.Delay(700); // the agent keeps sampling into its buffer
+            master = Start(masterArgs);
+            await WaitForApi(url);
+        }
+        await Wait.Until(async () => (await Api.Machine(url, "survivor"))?.Status == MachineStatus.Online, TimeSpan.FromSeconds(20), "the agent is back");
+        await Task.Delay(1000);
+        agent.Signal("TERM");
+        Assert.Equal(0, agent.WaitExit(TimeSpan.FromSeconds(10)));
+        Assert.Contains("stopped (0 samples not acked)", agent.Output);
+        master.Signal("TERM");
+        Assert.Equal(0, master.WaitExit(TimeSpan.FromSeconds(10)));
+        master.Dispose();
+
+        using var db = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "sentinel.db")};Mode=ReadOnly");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT count(*), count(DISTINCT boot || ':' || seq), min(seq), max(seq), count(DISTINCT boot) FROM samples";
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        Assert.Equal(1, r.GetInt64(4));               // one agent run
+        Assert.Equal(1, r.GetInt64(2));
+        Assert.Equal(r.GetInt64(3), r.GetInt64(0));   // 1..max, no gaps: nothing lost
+        Assert.Equal(r.GetInt64(0), r.GetInt64(1));   // nothing twice
+        Assert.True(r.GetInt64(0) >= 20, $"only {r.GetInt64(0)} samples stored");
+        using var integrity = db.CreateCommand();
+        integrity.CommandText = "PRAGMA integrity_check";
+        Assert.Equal("ok", integrity.ExecuteScalar());
+    });
+
+    [Fact]
+    public async Task Usage_errors_name_the_bad_value()
+    {
+        using var badListen = Start("master", "--listen", "nonsense", "--data", "/tmp/x");
+        Assert.Equal(2, badListen.WaitExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains("'nonsense' is not ADDR:PORT", badListen.Output);
+        using var badInterval = Start("agent", "--master", "http://127.0.0.1:1", "--interval", "soon");
+        Assert.Equal(2, badInterval.WaitExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains("'soon' is not a duration", badInterval.Output);
+        using var badUrl = Start("agent", "--master", "login01:8080");
+        Assert.Equal(2, badUrl.WaitExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains("not an http:// or https:// URL", badUrl.Output);
+        await Task.CompletedTask;
+    }
+}

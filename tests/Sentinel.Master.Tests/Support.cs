@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Sentinel.Collectors;
+using Sentinel.Json;
+using Sentinel.Master;
+using Sentinel.Protocol;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+namespace Sentinel.Master.Tests;
+
+/// <summary>Synthetic samples (an agent's edge): real agents and a real master, without each one reading /proc.</summary>
+internal sealed class FakeSource(string host = "sim-host") : ISampleSource
+{
+    private int _n;
+    public Inventory Inventory { get; } = new() { HostName = host, CpuModel = "Sim CPU", Cores = 4, Threads = 8, Sockets = 1, NumaNodes = 1, MemoryTotalBytes = 16L << 30 };
+
+    public MachineSample? Next()
+    {
+        int n = Interlocked.Increment(ref _n);
+        return new MachineSample
+        {
+            Timestamp = DateTimeOffset.UtcNow,
+            IntervalSeconds = 1,
+            Cpu = new CpuSample { CpuPercent = n % 100, UserPercent = n % 100, IdlePercent = 100 - n % 100 },
+            Memory = new MemorySample { TotalBytes = 16L << 30, UsedBytes = 8L << 30, AvailableBytes = 8L << 30, UsedPercent = 50 },
+        };
+    }
+}
+
+internal sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("sentinel-test-").FullName;
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, true); } catch (IOException) { }
+    }
+}
+
+internal static class Wait
+{
+    /// <summary>Polls until <paramref name="condition"/> holds; fails the test with <paramref name="what"/> after <paramref name="timeout"/>.</summary>
+    public static async Task Until(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (await condition()) return;
+            await Task.Delay(50);
+        }
+        Assert.Fail($"timed out after {timeout.TotalSeconds} s waiting until {what}");
+    }
+
+    public static Task Until(Func<bool> condition, TimeSpan timeout, string what) => Until(() => Task.FromResult(condition()), timeout, what);
+}
+
+internal static class Api
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public static async Task<List<Machine>> Machines(Uri master)
+        => (await Http.GetFromJsonAsync(new Uri(master, "api/machines"), SentinelJsonContext.Default.ListMachine))!;
+
+    public static async Task<Machine?> Machine(Uri master, string name)
+        => (await Machines(master)).SingleOrDefault(m => m.Name == name);
+
+    public static async Task<MasterStatus> Status(Uri master)
+        => (await Http.GetFromJsonAsync(new Uri(master, "api/status"), SentinelJsonContext.Default.MasterStatus))!;
+
+    public static Task<HttpResponseMessage> Get(Uri master, string path) => Http.GetAsync(new Uri(master, path));
+}
+
+/// <summary>A hand-driven WebSocket peer, for sending exactly the frames a test wants (good or hostile).</summary>
+internal sealed class RawPeer : IAsyncDisposable
+{
+    public ClientWebSocket Socket { get; } = new();
+    private readonly WebSocketReader _reader;
+
+    private RawPeer() => _reader = new WebSocketReader(Socket, 8 << 20);
+
+    public static async Task<RawPeer> ConnectAsync(Uri master, string path = "ws/agent")
+    {
+        var peer = new RawPeer();
+        var b = new UriBuilder(master) { Scheme = "ws", Path = path };
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await peer.Socket.ConnectAsync(b.Uri, cts.Token);
+        return peer;
+    }
+
+    public static Hello HelloFor(string name, string host = "host-a", string? token = null, double interval = 1) => new()
+    {
+        Name = name, Token = token, BootId = Guid.NewGuid().ToString("N"), HostId = host, AgentVersion = "test",
+        IntervalSeconds = interval, Inventory = new Inventory { HostName = host },
+    };
+
+    public Task SendText(string text) => Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, Timeout());
+
+    public Task Send(byte[] frame) => Socket.SendAsync(frame, WebSocketMessageType.Text, true, Timeout());
+
+    public Task SendHello(Hello hello) => Send(Frames.Write(MessageTypes.Hello, hello, SentinelJsonContext.Default.Hello));
+
+    public Task SendSamples(params long[] seqs) => Send(Frames.Write(MessageTypes.Samples, new SampleBatch
+    {
+        Samples = seqs.Select(s => new SequencedSample { Seq = s, Sample = new FakeSource().Next()! }).ToList(),
+    }, SentinelJsonContext.Default.SampleBatch));
+
+    /// <summary>The next frame's envelope, or null when the master closed the connection.</summary>
+    public async Task<Envelope?> Receive(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        var kind = await _reader.ReceiveAsync(cts.Token);
+        return kind == FrameKind.Text ? Frames.Read(_reader.Message.Span) : null;
+    }
+
+    /// <summary>Receives until a frame of <paramref name="type"/> (skipping others), or null on close.</summary>
+    public async Task<Envelope?> ReceiveType(string type, TimeSpan? timeout = null)
+    {
+        while (true)
+        {
+            var env = await Receive(timeout);
+            if (env is null || env.Value.Type == type) return env;
+        }
+    }
+
+    public async Task<ErrorMessage> ExpectError(string code)
+    {
+        var env = await ReceiveType(MessageTypes.Error);
+        Assert.True(env is not null, $"expected an error frame '{code}', but the connection closed ({Socket.CloseStatus} {Socket.CloseStatusDescription})");
+        var error = env!.Value.Read(SentinelJsonContext.Default.ErrorMessage, "x");
+        Assert.Equal(code, error.Code);
+        Assert.False(string.IsNullOrWhiteSpace(error.Message));
+        return error;
+    }
+
+    public async Task ExpectClose(WebSocketCloseStatus status)
+    {
+        while (await Receive() is not null) { }
+        Assert.Equal(status, Socket.CloseStatus);
+    }
+
+    public async Task<long> ExpectAck(long atLeast)
+    {
+        while (true)
+        {
+            var env = await ReceiveType(MessageTypes.Ack);
+            Assert.True(env is not null, "the connection closed while waiting for an ack");
+            var seq = env!.Value.Read(SentinelJsonContext.Default.Ack, "x").Seq;
+            if (seq >= atLeast) return seq;
+        }
+    }
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (Socket.State == WebSocketState.Open)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cts.Token);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
+        Socket.Dispose();
+    }
+}
+
+internal static class Masters
+{
+    public static MasterServer Start(string data, string? token = null, int port = 0)
+        => MasterServer.Start(new MasterOptions { Port = port, DataPath = data, AgentToken = token });
+}
