@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Sentinel.Master.Http;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Xml;
@@ -11,14 +12,14 @@ namespace Sentinel.Master;
 /// <summary>The REST API under /api (docs/api.md). JSON in camelCase; errors as {"error":{"code","message"}}.</summary>
 internal sealed class Api(MasterContext ctx)
 {
-    public async Task HandleAsync(HttpListenerContext http, CancellationToken ct)
+    public async Task HandleAsync(HttpContext http, CancellationToken ct)
     {
         var req = http.Request;
-        var path = req.Url!.AbsolutePath.TrimEnd('/');
+        var path = req.Path.TrimEnd('/');
         if (path.Length == 0) path = "/";
-        if (req.HttpMethod != "GET" && req.HttpMethod != "HEAD")
+        if (req.Method != "GET" && req.Method != "HEAD")
         {
-            await Error(http, 405, "method-not-allowed", $"{req.HttpMethod} is not allowed on {path}").ConfigureAwait(false);
+            await Error(http, 405, "method-not-allowed", $"{req.Method} is not allowed on {path}").ConfigureAwait(false);
             return;
         }
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
@@ -82,21 +83,21 @@ internal sealed class Api(MasterContext ctx)
         };
     }
 
-    private async Task Metrics(HttpListenerContext http, string name)
+    private async Task Metrics(HttpContext http, string name)
     {
         if (ctx.Fleet.Find(name) is not { } entry)
         {
             await NotFound(http, name).ConfigureAwait(false);
             return;
         }
-        var q = http.Request.QueryString;
+        var q = http.Request.Query;
         var now = ctx.Time.GetUtcNow();
-        if (!TryTime(q["until"], now, out var until))
+        if (!TryTime(q.GetValueOrDefault("until"), now, out var until))
         {
             await Error(http, 400, "bad-parameter", $"until: '{q["until"]}' is not an ISO-8601 time (e.g. 2026-11-24T10:00:00Z)").ConfigureAwait(false);
             return;
         }
-        if (!TryTime(q["since"], until - TimeSpan.FromHours(1), out var since))
+        if (!TryTime(q.GetValueOrDefault("since"), until - TimeSpan.FromHours(1), out var since))
         {
             await Error(http, 400, "bad-parameter", $"since: '{q["since"]}' is not an ISO-8601 time (e.g. 2026-11-24T09:00:00Z)").ConfigureAwait(false);
             return;
@@ -108,7 +109,7 @@ internal sealed class Api(MasterContext ctx)
         }
         // Default step: about 500 points over the range, never finer than the machine's interval.
         var step = TimeSpan.FromSeconds(Math.Max(entry.IntervalSeconds, Math.Ceiling((until - since).TotalSeconds / 500)));
-        if (q["step"] is { } stepText && !TryDuration(stepText, out step))
+        if (q.GetValueOrDefault("step") is { } stepText && !TryDuration(stepText, out step))
         {
             await Error(http, 400, "bad-parameter", $"step: '{stepText}' is not a duration (seconds, or ISO-8601 like PT1M)").ConfigureAwait(false);
             return;
@@ -151,7 +152,7 @@ internal sealed class Api(MasterContext ctx)
         }
     }
 
-    private async Task Index(HttpListenerContext http)
+    private async Task Index(HttpContext http)
     {
         // The live page comes with the page issue; until then, a plain pointer to the API.
         var (online, offline, _) = ctx.Fleet.Counts();
@@ -164,10 +165,10 @@ internal sealed class Api(MasterContext ctx)
         await Write(http, 200, "text/html; charset=utf-8", Encoding.UTF8.GetBytes(html)).ConfigureAwait(false);
     }
 
-    private Task NotFound(HttpListenerContext http, string name)
+    private Task NotFound(HttpContext http, string name)
         => Error(http, 404, "machine-not-found", $"no machine named '{name}'");
 
-    internal static Task Error(HttpListenerContext http, int status, string code, string message)
+    internal static Task Error(HttpContext http, int status, string code, string message)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new Protocol.ErrorMessage { Code = code, Message = message }, SentinelJsonContext.Default.ErrorMessage);
         var wrapped = new byte[body.Length + 10];
@@ -177,21 +178,9 @@ internal sealed class Api(MasterContext ctx)
         return Write(http, status, "application/json; charset=utf-8", wrapped);
     }
 
-    private static Task Json<T>(HttpListenerContext http, int status, T value, JsonTypeInfo<T> info)
+    private static Task Json<T>(HttpContext http, int status, T value, JsonTypeInfo<T> info)
         => Write(http, status, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(value, info));
 
-    private static async Task Write(HttpListenerContext http, int status, string contentType, byte[] body)
-    {
-        var res = http.Response;
-        res.StatusCode = status;
-        res.ContentType = contentType;
-        res.Headers["X-Content-Type-Options"] = "nosniff";
-        res.Headers["Cache-Control"] = "no-store";
-        res.ContentLength64 = body.Length;
-        if (http.Request.HttpMethod != "HEAD")
-        {
-            await res.OutputStream.WriteAsync(body).ConfigureAwait(false);
-        }
-        res.Close();
-    }
+    private static Task Write(HttpContext http, int status, string contentType, byte[] body)
+        => http.RespondAsync(status, contentType, body);
 }

@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using Sentinel.Master.Http;
 using Sentinel.Master.Storage;
 
 namespace Sentinel.Master;
@@ -11,16 +11,13 @@ public sealed class MasterStartException(string message, Exception? inner = null
 
 /// <summary>
 /// A Sentinel master: agents on /ws/agent, viewers on /ws, the REST API under /api, all on one
-/// HttpListener. Shaped Start → StopAsync → DisposeAsync.
+/// port served by <see cref="HttpServer"/>. Shaped Start → StopAsync → DisposeAsync.
 /// </summary>
 public sealed class MasterServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener;
+    private HttpServer? _http;
     private readonly MasterContext _ctx;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly Api _api;
-    private Task? _accept;
     private int _stopped;
 
     /// <summary>The URL agents and viewers use, e.g. http://127.0.0.1:8080/.</summary>
@@ -31,9 +28,8 @@ public sealed class MasterServer : IAsyncDisposable
 
     public MasterOptions Options => _ctx.Options;
 
-    private MasterServer(MasterOptions options, TimeProvider time, HttpListener listener, Uri url, SampleStore store)
+    private MasterServer(MasterOptions options, TimeProvider time, Uri url, SampleStore store)
     {
-        _listener = listener;
         Url = url;
         var fleet = new FleetState(time, options.OfflineAfterIntervals, store.LoadMachines());
         MasterContext? ctx = null;
@@ -51,20 +47,7 @@ public sealed class MasterServer : IAsyncDisposable
     public static MasterServer Start(MasterOptions options, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
-        int port = options.Port == 0 ? FreePort(options.Address) : options.Port;
-        var host = options.Address.Equals(IPAddress.Any) ? "+" : options.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
         var shown = options.Address.Equals(IPAddress.Any) ? "0.0.0.0" : options.Address.ToString();
-        var listener = new HttpListener { IgnoreWriteExceptions = true };
-        listener.Prefixes.Add($"http://{host}:{port}/");
-        try
-        {
-            listener.Start();
-        }
-        catch (HttpListenerException e)
-        {
-            listener.Close();
-            throw new MasterStartException($"Cannot listen on {shown}:{port}: {e.Message}. Is another master or program using port {port}? Choose another with -Port / --listen.", e);
-        }
         SampleStore store;
         try
         {
@@ -72,12 +55,26 @@ public sealed class MasterServer : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
-            listener.Close();
             throw new MasterStartException($"Cannot open the data folder '{options.DataPath}': {e.Message}", e);
         }
-        var urlHost = options.Address.Equals(IPAddress.Any) ? "127.0.0.1" : host;
-        var server = new MasterServer(options with { Port = port }, time, listener, new Uri($"http://{urlHost}:{port}/"), store);
-        server._accept = Task.Run(server.AcceptLoop);
+        MasterServer? server = null;
+        HttpServer http;
+        try
+        {
+            http = HttpServer.Start(new IPEndPoint(options.Address, options.Port), (c, ct) => server!.HandleAsync(c, ct), log: options.Log);
+        }
+        catch (SocketException e)
+        {
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            var why = e.SocketErrorCode == SocketError.AddressAlreadyInUse
+                ? $"port {options.Port} is in use (another master, or another program). Choose another with -Port / --listen."
+                : e.Message;
+            throw new MasterStartException($"Cannot listen on {shown}:{options.Port}: {why}", e);
+        }
+        int port = http.LocalEndPoint.Port;
+        var urlHost = options.Address.Equals(IPAddress.Any) || options.Address.Equals(IPAddress.IPv6Any) ? "127.0.0.1"
+            : options.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
+        server = new MasterServer(options with { Port = port }, time, new Uri($"http://{urlHost}:{port}/"), store) { _http = http };
         options.Log?.Invoke($"master {server._ctx.Version} listening on {shown}:{port}, data in {store.DatabasePath}");
         return server;
     }
@@ -90,60 +87,41 @@ public sealed class MasterServer : IAsyncDisposable
 
     internal MasterContext Context => _ctx;
 
-    private async Task AcceptLoop()
+    private async Task HandleAsync(HttpContext context, CancellationToken ct)
     {
-        while (!_stopping.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                break;
-            }
-            var task = Task.Run(() => HandleAsync(context));
-            _inFlight.TryAdd(task, 0);
-            _ = task.ContinueWith(t => _inFlight.TryRemove(t, out _), TaskScheduler.Default);
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
-    {
-        var path = context.Request.Url?.AbsolutePath ?? "/";
+        var path = context.Request.Path;
         try
         {
             if (context.Request.IsWebSocketRequest && (path == "/ws/agent" || path == "/ws"))
             {
-                var ws = await context.AcceptWebSocketAsync(null, 16 * 1024, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                var ws = await context.AcceptWebSocketAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
                 var remote = context.Request.RemoteEndPoint?.ToString() ?? "?";
                 if (path == "/ws/agent")
                 {
-                    await new AgentConnection(ws.WebSocket, remote, _ctx).RunAsync(_stopping.Token).ConfigureAwait(false);
+                    await new AgentConnection(ws, remote, _ctx).RunAsync(ct).ConfigureAwait(false);
                 }
                 else
                 {
-                    await _ctx.Viewers.RunViewerAsync(ws.WebSocket, _stopping.Token).ConfigureAwait(false);
+                    await _ctx.Viewers.RunViewerAsync(ws, ct).ConfigureAwait(false);
                 }
                 return;
             }
-            await _api.HandleAsync(context, _stopping.Token).ConfigureAwait(false);
+            await _api.HandleAsync(context, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException or System.Net.WebSockets.WebSocketException)
+        catch (HttpRefusedException)
+        {
+            // Already answered (a refused WebSocket handshake).
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.WebSockets.WebSocketException)
         {
             // The client went away; nothing to answer.
         }
         catch (Exception e)
         {
             _ctx.Log($"error serving {path}: {e}");
-            try
+            if (!context.Responded && !context.Upgraded)
             {
-                context.Response.StatusCode = 500;
-                context.Response.Close();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or InvalidOperationException or ObjectDisposedException)
-            {
+                await context.RespondAsync(500, "text/plain; charset=utf-8", "internal error"u8.ToArray(), null, ct).ConfigureAwait(false);
             }
         }
     }
@@ -155,27 +133,16 @@ public sealed class MasterServer : IAsyncDisposable
         {
             return;
         }
-        _stopping.Cancel();
-        _listener.Stop();
-        _listener.Close();
-        if (_accept is not null)
+        if (_http is not null)
         {
-            await _accept.ConfigureAwait(false);
+            await _http.StopAsync().ConfigureAwait(false);
         }
-        await Task.WhenAny(Task.WhenAll(_inFlight.Keys), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         await _ctx.Viewers.DisposeAsync().ConfigureAwait(false);
         await _ctx.Store.DisposeAsync().ConfigureAwait(false);
         _ctx.Log("master stopped");
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
-
-    private static int FreePort(IPAddress address)
-    {
-        using var probe = new TcpListener(address.Equals(IPAddress.Any) ? IPAddress.Loopback : address, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     internal static string VersionOf(Assembly assembly)
     {

@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Sentinel.Master.Http;
+
+/// <summary>Limits and timeouts of the HTTP front.</summary>
+public sealed record HttpServerOptions
+{
+    /// <summary>Largest request body accepted (REST requests are small).</summary>
+    public int MaxBodyBytes { get; init; } = 1 << 20;
+    /// <summary>A client must send a whole request head within this time once it starts (slow clients are cut off).</summary>
+    public TimeSpan HeadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>An idle keep-alive connection is closed after this.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Connections beyond this are closed at once.</summary>
+    public int MaxConnections { get; init; } = 20_000;
+    public int Backlog { get; init; } = 4096;
+}
+
+public delegate Task HttpHandler(HttpContext context, CancellationToken cancellationToken);
+
+/// <summary>
+/// A small HTTP/1.1 server on a plain socket: strict request parsing, keep-alive, body and head limits,
+/// WebSocket upgrades. Sentinel's own, because the managed HttpListener on Linux crashes when a client
+/// connects while it starts (dotnet/corefx#35191), which is exactly what a master restarting under a
+/// fleet of reconnecting agents faces.
+/// </summary>
+public sealed class HttpServer : IAsyncDisposable
+{
+    private readonly Socket _listener;
+    private readonly HttpHandler _handler;
+    private readonly HttpServerOptions _options;
+    private readonly Action<string> _log;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<Task, byte> _connections = new();
+    private readonly Task _accept;
+    private int _active;
+
+    private HttpServer(Socket listener, HttpHandler handler, HttpServerOptions options, Action<string> log)
+    {
+        _listener = listener;
+        _handler = handler;
+        _options = options;
+        _log = log;
+        _accept = Task.Run(AcceptLoop);
+    }
+
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
+
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>Binds and starts accepting. A bind failure (port in use, no such address) throws <see cref="SocketException"/>.</summary>
+    public static HttpServer Start(IPEndPoint endpoint, HttpHandler handler, HttpServerOptions? options = null, Action<string>? log = null)
+    {
+        options ??= new HttpServerOptions();
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            // No ReuseAddress here: on Linux .NET maps it to SO_REUSEPORT too, which would let a second master
+            // share the port. .NET's default (SO_REUSEADDR) already allows rebinding over TIME_WAIT after a crash.
+            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+            socket.Bind(endpoint);
+            socket.Listen(options.Backlog);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        return new HttpServer(socket, handler, options, log ?? (_ => { }));
+    }
+
+    private async Task AcceptLoop()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // EMFILE and friends: keep serving the connections there are, and try again shortly.
+                _log($"http: accept failed: {e.SocketErrorCode}");
+                await Task.Delay(50).ConfigureAwait(false);
+                continue;
+            }
+            if (Interlocked.Increment(ref _active) > _options.MaxConnections)
+            {
+                Interlocked.Decrement(ref _active);
+                client.Dispose();
+                continue;
+            }
+            client.NoDelay = true;
+            var task = Task.Run(() => ServeAsync(client));
+            _connections.TryAdd(task, 0);
+            _ = task.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        var remote = socket.RemoteEndPoint as IPEndPoint;
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        var ct = _stopping.Token;
+        var buffer = new byte[8192];
+        int length = 0;
+        bool upgraded = false;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                // The head: idle wait for its first byte, then a bounded time for the rest.
+                int headEnd;
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                {
+                    timeout.CancelAfter(length == 0 ? _options.IdleTimeout : _options.HeadTimeout);
+                    bool started = length > 0;
+                    while ((headEnd = HttpParser.FindEndOfHead(buffer.AsSpan(0, length))) < 0)
+                    {
+                        if (length >= HttpParser.MaxHeadBytes)
+                        {
+                            await RefuseAsync(stream, 431, $"the request head is over {HttpParser.MaxHeadBytes} bytes").ConfigureAwait(false);
+                            return;
+                        }
+                        if (length == buffer.Length)
+                        {
+                            Array.Resize(ref buffer, Math.Min(HttpParser.MaxHeadBytes, buffer.Length * 2));
+                        }
+                        int n;
+                        try
+                        {
+                            n = await stream.ReadAsync(buffer.AsMemory(length), timeout.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                        {
+                            if (started) await RefuseAsync(stream, 408, "the request head took too long").ConfigureAwait(false);
+                            return;
+                        }
+                        if (n == 0) return;
+                        length += n;
+                        if (!started)
+                        {
+                            started = true;
+                            timeout.CancelAfter(_options.HeadTimeout);
+                        }
+                    }
+                }
+
+                HttpRequest request;
+                long contentLength;
+                try
+                {
+                    var (method, target, headers, keepAlive, cl) = HttpParser.ParseHead(buffer.AsSpan(0, headEnd));
+                    contentLength = cl;
+                    if (contentLength > _options.MaxBodyBytes)
+                    {
+                        throw new HttpRefusedException(413, $"request bodies are limited to {_options.MaxBodyBytes} bytes");
+                    }
+                    int q = target.IndexOf('?');
+                    var body = new byte[contentLength];
+                    int have = Math.Min(length - headEnd, (int)contentLength);
+                    buffer.AsSpan(headEnd, have).CopyTo(body);
+                    using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                    {
+                        timeout.CancelAfter(_options.HeadTimeout);
+                        while (have < contentLength)
+                        {
+                            int n = await stream.ReadAsync(body.AsMemory(have), timeout.Token).ConfigureAwait(false);
+                            if (n == 0) return;
+                            have += n;
+                        }
+                    }
+                    request = new HttpRequest
+                    {
+                        Method = method, RawTarget = target, Path = q < 0 ? target : target[..q], QueryString = q < 0 ? "" : target[(q + 1)..],
+                        Headers = headers, Body = body, RemoteEndPoint = remote, KeepAlive = keepAlive,
+                    };
+                }
+                catch (HttpRefusedException e)
+                {
+                    await RefuseAsync(stream, e.Status, e.Message).ConfigureAwait(false);
+                    return;
+                }
+
+                // Whatever follows this request (a pipelined request, or WebSocket frames) stays for the next round.
+                int consumed = headEnd + (int)Math.Min(contentLength, Math.Max(0, length - headEnd));
+                var leftover = buffer.AsMemory(consumed, length - consumed).ToArray();
+                var context = new HttpContext(request, stream, leftover);
+                await _handler(context, ct).ConfigureAwait(false);
+                if (context.Upgraded)
+                {
+                    upgraded = true;
+                    return; // the handler ran the WebSocket to its end
+                }
+                if (!context.Responded)
+                {
+                    await context.RespondAsync(500, "text/plain; charset=utf-8", "no response"u8.ToArray(), null, ct).ConfigureAwait(false);
+                }
+                if (!request.KeepAlive) return;
+                leftover.CopyTo(buffer, 0);
+                length = leftover.Length;
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            _log($"http: error serving {remote}: {e}");
+        }
+        finally
+        {
+            if (!upgraded)
+            {
+                try { socket.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+            }
+            await stream.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    private static async Task RefuseAsync(Stream stream, int status, string message)
+    {
+        var body = Encoding.UTF8.GetBytes(message + "\n");
+        var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {HttpContext.Reason(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await stream.WriteAsync(head, timeout.Token).ConfigureAwait(false);
+            await stream.WriteAsync(body, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Stops accepting and ends every connection (handlers see their cancellation token fire).</summary>
+    public async Task StopAsync(TimeSpan? grace = null)
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _stopping.Cancel();
+        _listener.Dispose();
+        await _accept.ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(_connections.Keys), Task.Delay(grace ?? TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}
