@@ -5,4 +5,5 @@ var root = new RootCommand("sentinel: cluster monitor and benchmark orchestrator
 root.Subcommands.Add(MachineCommand.Create());
 root.Subcommands.Add(MasterCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
+root.Subcommands.Add(RelayCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -161,6 +161,25 @@ public class ProcessTests
     });
 
     [Fact]
+    public Task An_agent_reaches_the_master_through_a_relay_as_on_a_login_node() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        int masterPort = FreePort(), relayPort = FreePort();
+        var url = new Uri($"http://127.0.0.1:{masterPort}/");
+        using var master = Start("master", "--listen", $"127.0.0.1:{masterPort}", "--data", dir.Path);
+        await WaitForApi(url);
+        using var relay = Start("relay", "--listen", $"127.0.0.1:{relayPort}", "--to", $"127.0.0.1:{masterPort}");
+        using var agent = Start("agent", "--master", $"http://127.0.0.1:{relayPort}", "--name", "compute-007", "--interval", "500ms");
+        await Wait.Until(async () => (await Api.Machine(url, "compute-007"))?.Latest is not null, TimeSpan.FromSeconds(20), "the agent behind the relay is online");
+        agent.Signal("TERM");
+        Assert.Equal(0, agent.WaitExit(TimeSpan.FromSeconds(10)));
+        Assert.Equal(MachineStatus.Offline, (await Api.Machine(url, "compute-007"))!.Status); // the goodbye crossed the relay too
+        relay.Signal("TERM");
+        Assert.Equal(0, relay.WaitExit(TimeSpan.FromSeconds(10)));
+        Assert.Contains("stopping:", relay.Output);
+    });
+
+    [Fact]
     public async Task Usage_errors_name_the_bad_value()
     {
         using var badListen = Start("master", "--listen", "nonsense", "--data", "/tmp/x");

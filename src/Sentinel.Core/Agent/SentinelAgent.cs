@@ -29,6 +29,8 @@ public sealed class SentinelAgent : IAsyncDisposable
     private long _seq, _acked;
     private int _connects;
     private volatile bool _connected;
+    /// <summary>Set before the goodbye: from then on the connection loop must not reconnect.</summary>
+    private volatile bool _stopping;
     private volatile string? _lastError;
     private ClientWebSocket? _ws;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -134,7 +136,7 @@ public sealed class SentinelAgent : IAsyncDisposable
     private async Task ConnectionLoop(CancellationToken ct)
     {
         int attempt = 0;
-        while (!ct.IsCancellationRequested)
+        while (!ct.IsCancellationRequested && !_stopping)
         {
             // Full jitter even before the first try after a loss, so a restarted master is not hit by every agent at once.
             var cap = Math.Min(_options.ReconnectCap.TotalMilliseconds, _options.ReconnectBase.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20)));
@@ -349,7 +351,8 @@ public sealed class SentinelAgent : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(TimeSpan? grace = null)
     {
-        if (_stop.IsCancellationRequested) return;
+        if (_stop.IsCancellationRequested || _stopping) return;
+        _stopping = true;
         // No new samples from here on, so "everything acked" is a state that can be reached.
         _stopSampling.Cancel();
         if (_sampling is not null)
