@@ -11,6 +11,13 @@
     FormatsToProcess     = @('Sentinel.format.ps1xml')
     CmdletsToExport      = @(
         'Get-SentinelMachine'
+        'Get-SentinelMetric'
+        'Start-SentinelMaster'
+        'Stop-SentinelMaster'
+        'Start-SentinelAgent'
+        'Stop-SentinelAgent'
+        'Connect-SentinelMaster'
+        'Disconnect-SentinelMaster'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -20,7 +27,7 @@
             Tags         = @('monitoring', 'benchmark', 'cluster', 'hpc', 'slurm', 'gpu', 'metrics', 'Linux')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://github.com/sentinel-monitor/sentinel'
-            ReleaseNotes = 'First release: Get-SentinelMachine reports this machine''s live metrics and hardware.'
+            ReleaseNotes = 'Fleet: masters and agents (Start-/Stop-SentinelMaster, Start-/Stop-SentinelAgent, Connect-/Disconnect-SentinelMaster), Get-SentinelMachine across a fleet, Get-SentinelMetric history. Get-SentinelMachine reports this machine''s live metrics and hardware with no set-up.'
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Xml;
 
 namespace Sentinel.Cli;
 
@@ -60,24 +59,7 @@ internal static class CliParse
 
     /// <summary>"1s", "500ms", "2m", "1.5" (seconds), or ISO-8601 "PT1S".</summary>
     public static TimeSpan Duration(string option, string text)
-    {
-        var t = text.Trim();
-        double Number(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : double.NaN;
-        double seconds = t.EndsWith("ms", StringComparison.Ordinal) ? Number(t[..^2]) / 1000
-            : t.EndsWith('s') ? Number(t[..^1])
-            : t.EndsWith('m') ? Number(t[..^1]) * 60
-            : t.EndsWith('h') ? Number(t[..^1]) * 3600
-            : Number(t);
-        if (double.IsNaN(seconds) && t.StartsWith('P'))
-        {
-            try { seconds = XmlConvert.ToTimeSpan(t).TotalSeconds; } catch (FormatException) { }
-        }
-        if (double.IsNaN(seconds) || seconds <= 0)
-        {
-            throw new CliException($"{option}: '{text}' is not a duration (for example 1s, 500ms, 2m)");
-        }
-        return TimeSpan.FromSeconds(seconds);
-    }
+        => Durations.TryParse(text, out var value) ? value : throw new CliException($"{option}: '{text}' is not a duration (for example 1s, 500ms, 2m)");
 
     /// <summary>"key=value" pairs.</summary>
     public static Dictionary<string, string> Tags(string option, IEnumerable<string> pairs)

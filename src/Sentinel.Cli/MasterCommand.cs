@@ -9,7 +9,7 @@ internal static class MasterCommand
     public static Command Create()
     {
         var listen = new Option<string>("--listen") { Description = "Address and port to serve agents, viewers and the API on.", DefaultValueFactory = _ => "127.0.0.1:8080" };
-        var data = new Option<string>("--data") { Description = "Folder for the SQLite database.", DefaultValueFactory = _ => DefaultDataPath() };
+        var data = new Option<string>("--data") { Description = "Folder for the SQLite database.", DefaultValueFactory = _ => SentinelPaths.DefaultDataPath() };
         var token = new Option<string?>("--agent-token") { Description = "Agents must present this token (sentinel agent --token)." };
         var command = new Command("master", "Run a master: agents connect to it, it stores their samples and serves the API. Stops cleanly on Ctrl+C or SIGTERM.");
         command.Options.Add(listen);
@@ -48,12 +48,5 @@ internal static class MasterCommand
             }
         });
         return command;
-    }
-
-    internal static string DefaultDataPath()
-    {
-        var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
-        var root = !string.IsNullOrEmpty(xdg) ? xdg : Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
-        return Path.Combine(root, "sentinel");
     }
 }

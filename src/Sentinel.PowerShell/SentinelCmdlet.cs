@@ -41,6 +41,23 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
         return record;
     }
 
+    /// <summary>The ErrorRecord for something a fleet could not do.</summary>
+    protected static ErrorRecord Error(Fleet.FleetException e, object? target)
+    {
+        var (category, action) = e.Reason switch
+        {
+            "MachineNotFound" => (ErrorCategory.ObjectNotFound, "Run Get-SentinelMachine to list the machines there are."),
+            "MasterUnreachable" => (ErrorCategory.ConnectionError, "Check the URL and that the master is running (sentinel master, or Start-SentinelMaster)."),
+            "NoHistory" => (ErrorCategory.InvalidOperation, "Start-SentinelMaster and Start-SentinelAgent, or Connect-SentinelMaster -Url http://HOST:PORT."),
+            "BadRequest" => (ErrorCategory.InvalidArgument, "Check the parameter the message names."),
+            "Unauthorized" => (ErrorCategory.PermissionDenied, "Connect with the right credentials."),
+            _ => (ErrorCategory.ProtocolError, "Check that the URL is a Sentinel master of the same version."),
+        };
+        var record = new ErrorRecord(e, "Sentinel." + e.Reason, category, target);
+        record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = action };
+        return record;
+    }
+
     public void Dispose()
     {
         _stop.Dispose();

@@ -8,6 +8,13 @@ namespace Sentinel.PowerShell;
 /// Sentinel's own load context. Only Sentinel.PowerShell.dll lives in PowerShell's default context;
 /// the engine and its third-party closure load from deps/ into this context, so another module's copy
 /// of the same library (a different SQLite or FSharp.Core, say) never clashes with ours.
+/// <para>
+/// PowerShell enumerates the cmdlet assembly's public types before any Sentinel code runs, so before
+/// this context is registered. Loading a type needs the types of its value-type fields, so no public type
+/// of the cmdlet assembly may hold an engine value type (an engine enum or struct, or a Nullable of one)
+/// as a field or auto-property: use strings or the cmdlet assembly's own types there. Reference types are
+/// fine (they resolve when first used). A test in the PowerShell suite checks this.
+/// </para>
 /// </summary>
 internal sealed class SentinelLoadContext : AssemblyLoadContext
 {

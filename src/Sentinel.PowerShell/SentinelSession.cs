@@ -14,6 +14,27 @@ internal sealed class SentinelSession
     private static readonly List<WeakReference<SentinelSession>> s_all = [];
     private IFleet? _local;
 
+    /// <summary>Masters started in this session.</summary>
+    public List<SentinelMasterInstance> Masters { get; } = [];
+
+    /// <summary>Agents started in this session.</summary>
+    public List<SentinelAgentInstance> Agents { get; } = [];
+
+    /// <summary>The master the session is connected to, or null for the local machine.</summary>
+    public RemoteFleet? Connected { get; private set; }
+
+    public void Connect(RemoteFleet fleet)
+    {
+        Connected?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Connected = fleet;
+    }
+
+    public void Disconnect()
+    {
+        Connected?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Connected = null;
+    }
+
     /// <summary>The session of the runspace the calling cmdlet runs in.</summary>
     public static SentinelSession Current
     {
@@ -33,7 +54,7 @@ internal sealed class SentinelSession
     }
 
     /// <summary>The fleet the cmdlets act on: the local machine until a master is connected.</summary>
-    public IFleet Fleet => _local ??= new LocalFleet();
+    public IFleet Fleet => Connected ?? (_local ??= new LocalFleet());
 
     /// <summary>Releases what every session holds (Remove-Module).</summary>
     public static void DisposeAll()
@@ -44,6 +65,11 @@ internal sealed class SentinelSession
             {
                 if (weak.TryGetTarget(out var s))
                 {
+                    foreach (var a in s.Agents) a.Agent.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                    foreach (var m in s.Masters) m.Server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                    s.Agents.Clear();
+                    s.Masters.Clear();
+                    s.Disconnect();
                     s._local?.DisposeAsync().AsTask().GetAwaiter().GetResult();
                     s._local = null;
                 }

@@ -6,10 +6,10 @@ namespace Sentinel.PowerShell.Tests;
 /// Every script block in Sentinel.format.ps1xml, run against a real object of its view's type. A view
 /// whose script fails prints a blank cell silently; this makes it fail loudly instead.
 /// </summary>
-public class FormatViewTests : IClassFixture<ModuleTests.Session>
+public class FormatViewTests : IClassFixture<FleetSession>
 {
     private readonly ModuleSession _ps;
-    public FormatViewTests(ModuleTests.Session session) => _ps = session.PS;
+    public FormatViewTests(FleetSession session) => _ps = session.PS;
 
     // How to get a real object of each type that has a view. GPUs: none on this machine, so a typed
     // stand-in with the same properties (nvidia-smi is the edge of the machine).
@@ -20,6 +20,10 @@ public class FormatViewTests : IClassFixture<ModuleTests.Session>
         ["Sentinel.FileSystemSample"] = "(Get-SentinelMachine).Latest.FileSystems[0]",
         ["Sentinel.DiskDeviceSample"] = "(Get-SentinelMachine).Latest.Disks[0]",
         ["Sentinel.NetworkInterfaceSample"] = "(Get-SentinelMachine).Latest.Network[0]",
+        ["Sentinel.MetricPoint"] = "(Get-SentinelMetric ps-agent -Step 1s)[0]",
+        ["Sentinel.PowerShell.SentinelMasterInstance"] = "$m",
+        ["Sentinel.PowerShell.SentinelAgentInstance"] = "$a",
+        ["Sentinel.PowerShell.SentinelConnection"] = "[pscustomobject]@{ PSTypeName = 'Sentinel.PowerShell.SentinelConnection'; Url = $m.Url; Version = '0.1.0'; MachinesOnline = 1; MachinesOffline = 0; AgentsConnected = 1 }",
         ["Sentinel.GpuSample"] = "[pscustomobject]@{ PSTypeName = 'Sentinel.GpuSample'; Index = 0; Name = 'NVIDIA A100-SXM4-80GB'; UtilizationPercent = 97.0; MemoryUsedPercent = 88.2; TemperatureCelsius = 61.0; PowerDrawWatts = $null }",
     };
 

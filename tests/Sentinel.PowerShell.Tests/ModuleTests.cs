@@ -51,6 +51,28 @@ public class ModuleTests : IClassFixture<ModuleTests.Session>
     }
 
     [Fact]
+    public void No_public_type_of_the_cmdlet_assembly_holds_an_engine_value_type()
+    {
+        // PowerShell loads these types before Sentinel's load context exists; an engine value type in a field breaks Import-Module.
+        var dll = System.Reflection.Assembly.LoadFile(Path.Combine(Path.GetDirectoryName(ModuleSession.ModulePath)!, "Sentinel.PowerShell.dll"));
+        var offenders = new List<string>();
+        foreach (var type in dll.GetTypes().Where(t => t.IsPublic || t.IsNestedPublic))
+        {
+            foreach (var field in type.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
+            {
+                var declared = field.FieldType;
+                var inner = Nullable.GetUnderlyingType(declared) ?? declared;
+                var assemblyName = inner.Assembly.GetName().Name;
+                if (inner.IsValueType && assemblyName is "Sentinel.Core" or "Sentinel.Master")
+                {
+                    offenders.Add($"{type.Name}.{field.Name}: {inner.FullName}");
+                }
+            }
+        }
+        Assert.Empty(offenders);
+    }
+
+    [Fact]
     public void Every_cmdlet_uses_an_approved_verb_and_declares_its_output()
     {
         var approved = new[] { typeof(VerbsCommon), typeof(VerbsCommunications), typeof(VerbsData), typeof(VerbsDiagnostic), typeof(VerbsLifecycle), typeof(VerbsOther), typeof(VerbsSecurity) }
@@ -78,10 +100,10 @@ public class ModuleTests : IClassFixture<ModuleTests.Session>
             Assert.True(description.Length > 40, $"{name} has no description");
             var examples = _ps.Invoke($"(Get-Help {name} -Examples).examples.example");
             Assert.True(examples.Count >= 2, $"{name} has {examples.Count} examples; at least two are needed");
-            var documented = _ps.Invoke($"(Get-Help {name} -Full).parameters.parameter | ForEach-Object {{ $_.name }}").Select(o => o.ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var documented = _ps.Invoke($"(Get-Help {name} -Full).parameters.parameter | ForEach-Object {{ $_.name }}").Where(o => o is not null).Select(o => o.ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
             var actual = _ps.Invoke($"(Get-Command {name}).Parameters.Keys").Select(o => o.ToString()).Where(p => !common.Contains(p!));
             Assert.All(actual, p => Assert.True(documented.Contains(p!), $"{name} -{p} has no help"));
-            Assert.All(documented, p => Assert.True(actual.Contains(p, StringComparer.OrdinalIgnoreCase), $"{name} help documents -{p}, which does not exist"));
+            Assert.All(documented.Where(p => !common.Contains(p)), p => Assert.True(actual.Contains(p, StringComparer.OrdinalIgnoreCase), $"{name} help documents -{p}, which does not exist"));
         }
     }
 

@@ -41,4 +41,14 @@ public interface IFleet : IAsyncDisposable
 
     /// <summary>The machines that match <paramref name="query"/>, each with its latest sample.</summary>
     Task<IReadOnlyList<Machine>> GetMachinesAsync(MachineQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>A machine's stored history. Throws <see cref="FleetException"/> when there is none (no master) or no such machine.</summary>
+    Task<MetricSeries> GetMetricsAsync(string name, DateTimeOffset? since, DateTimeOffset? until, TimeSpan? step, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What a fleet could not do, with a stable reason for error ids.</summary>
+public sealed class FleetException(string reason, string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>MachineNotFound, MasterUnreachable, NoHistory, BadRequest, MasterError.</summary>
+    public string Reason { get; } = reason;
 }

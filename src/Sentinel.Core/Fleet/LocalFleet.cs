@@ -34,6 +34,10 @@ public sealed class LocalFleet : IFleet
         return query.Matches(machine) ? [machine] : [];
     }
 
+    public Task<MetricSeries> GetMetricsAsync(string name, DateTimeOffset? since, DateTimeOffset? until, TimeSpan? step, CancellationToken cancellationToken = default)
+        => throw new FleetException("NoHistory",
+            "The local machine keeps no history: history is stored by a master. Start one with Start-SentinelMaster (and an agent with Start-SentinelAgent), or connect to one with Connect-SentinelMaster.");
+
     public ValueTask DisposeAsync()
     {
         _sampler.Dispose();

@@ -6,6 +6,8 @@ namespace Sentinel;
 /// </summary>
 public sealed class MetricPoint
 {
+    /// <summary>The machine this point belongs to.</summary>
+    public string? Machine { get; init; }
     /// <summary>Start of the step (UTC).</summary>
     public DateTimeOffset T { get; init; }
     public double StepSeconds { get; init; }

@@ -469,7 +469,7 @@ public sealed class SampleStore : IAsyncDisposable
             Since = since,
             Until = until,
             StepSeconds = stepMs / 1000.0,
-            Points = buckets.Select(kv => kv.Value.ToPoint(kv.Key, stepMs)).ToList(),
+            Points = buckets.Select(kv => kv.Value.ToPoint(name, kv.Key, stepMs)).ToList(),
         };
     }
 
@@ -531,8 +531,9 @@ public sealed class SampleStore : IAsyncDisposable
 
         private double? V(int i) => IsMax[i] ? _max[i] : _weight[i] > 0 ? _sum[i] / _weight[i] : null;
 
-        public MetricPoint ToPoint(long t, long stepMs) => new()
+        public MetricPoint ToPoint(string machine, long t, long stepMs) => new()
         {
+            Machine = machine,
             T = DateTimeOffset.FromUnixTimeMilliseconds(t),
             StepSeconds = stepMs / 1000.0,
             Samples = _n,

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Management.Automation;
 using Sentinel.Fleet;
 
@@ -14,6 +15,17 @@ public sealed class GetSentinelMachineCommand : SentinelCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
+    /// <summary>Only machines with this status: Online or Offline.</summary>
+    /// <remarks>A string, not the engine's enum: see <see cref="SentinelLoadContext"/> on engine value types.</remarks>
+    [Parameter]
+    [ValidateSet("Online", "Offline", IgnoreCase = true)]
+    public string? Status { get; set; }
+
+    /// <summary>Only machines whose tags match every key (values may use wildcards), e.g. @{ rack = 'b*' }.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Hashtable? Tag { get; set; }
+
     private readonly List<string> _names = [];
 
     protected override void ProcessRecord()
@@ -27,7 +39,18 @@ public sealed class GetSentinelMachineCommand : SentinelCmdlet
     protected override void EndProcessing()
     {
         var fleet = Session.Fleet;
-        var machines = Await(fleet.GetMachinesAsync(new MachineQuery(Names: _names.Count > 0 ? _names : null), CancellationToken));
+        var tags = Tag?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "", StringComparer.Ordinal);
+        IReadOnlyList<Machine> machines;
+        try
+        {
+            MachineStatus? status = Status is null ? null : Enum.Parse<MachineStatus>(Status, ignoreCase: true);
+            machines = Await(fleet.GetMachinesAsync(new MachineQuery(_names.Count > 0 ? _names : null, status, tags), CancellationToken));
+        }
+        catch (FleetException e)
+        {
+            ThrowTerminatingError(Error(e, fleet.Description));
+            return;
+        }
         foreach (var machine in machines)
         {
             WriteObject(machine);
@@ -38,7 +61,7 @@ public sealed class GetSentinelMachineCommand : SentinelCmdlet
             if (!machines.Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)))
             {
                 WriteError(Error("MachineNotFound", ErrorCategory.ObjectNotFound, name,
-                    $"No machine named '{name}' in the {fleet.Description}.",
+                    $"No machine named '{name}' in the {fleet.Description}" + (Status is not null || tags is not null ? " with that status and tags." : "."),
                     "Run Get-SentinelMachine with no -Name to list the machines there are."));
             }
         }

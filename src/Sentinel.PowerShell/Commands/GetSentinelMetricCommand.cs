@@ -1,0 +1,52 @@
+using System.Management.Automation;
+using Sentinel.Fleet;
+
+namespace Sentinel.PowerShell.Commands;
+
+/// <summary>A machine's stored history (headline figures per step), from the connected master.</summary>
+[Cmdlet(VerbsCommon.Get, "SentinelMetric")]
+[OutputType(typeof(MetricPoint))]
+public sealed class GetSentinelMetricCommand : SentinelCmdlet
+{
+    /// <summary>Machine names; piped machines bind by their Name property.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>Start of the range (default: one hour before -Until).</summary>
+    [Parameter]
+    public DateTime? Since { get; set; }
+
+    /// <summary>End of the range (default: now).</summary>
+    [Parameter]
+    public DateTime? Until { get; set; }
+
+    /// <summary>Width of each point: 1s, 10s, 1m, 5m… (default: about 500 points over the range).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? Step { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var fleet = Session.Fleet;
+        foreach (var name in Name)
+        {
+            try
+            {
+                var series = Await(fleet.GetMetricsAsync(name, ToUtc(Since), ToUtc(Until), Step, CancellationToken));
+                WriteObject(series.Points, enumerateCollection: true);
+            }
+            catch (FleetException e) when (e.Reason is "MachineNotFound" or "BadRequest")
+            {
+                WriteError(Error(e, name));
+            }
+            catch (FleetException e)
+            {
+                ThrowTerminatingError(Error(e, name));
+            }
+        }
+    }
+
+    // A DateTime without a zone is the user's local time, as Get-Date gives it.
+    private static DateTimeOffset? ToUtc(DateTime? t) => t is { } v ? new DateTimeOffset(v.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(v, DateTimeKind.Local) : v).ToUniversalTime() : null;
+}

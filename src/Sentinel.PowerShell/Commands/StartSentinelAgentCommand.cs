@@ -1,0 +1,65 @@
+using System.Collections;
+using System.Management.Automation;
+using Sentinel.Agent;
+
+namespace Sentinel.PowerShell.Commands;
+
+/// <summary>Starts an agent in this session, in the background: it samples this machine and sends to a master.</summary>
+[Cmdlet(VerbsLifecycle.Start, "SentinelAgent", SupportsShouldProcess = true)]
+[OutputType(typeof(SentinelAgentInstance))]
+public sealed class StartSentinelAgentCommand : SentinelCmdlet
+{
+    /// <summary>The master's URL, e.g. http://login01:8080 (or a master object from Start-SentinelMaster).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Url")]
+    [ValidateNotNullOrEmpty]
+    public string Master { get; set; } = "";
+
+    /// <summary>This machine's name in the fleet (default: the host name).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    /// <summary>Time between samples (default 1s): 500ms, 5s, a number of seconds, or a TimeSpan.</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The master's agent token, if it requires one.</summary>
+    [Parameter]
+    public string? Token { get; set; }
+
+    /// <summary>Labels, e.g. @{ rack = 'b7'; role = 'gpu' }. Under Slurm the job, node and array index are added.</summary>
+    [Parameter]
+    public Hashtable? Tag { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (!Uri.TryCreate(Master, UriKind.Absolute, out var url) || (url.Scheme != "http" && url.Scheme != "https"))
+        {
+            WriteError(Error("InvalidUrl", ErrorCategory.InvalidArgument, Master, $"'{Master}' is not an http:// or https:// URL.", "Use the master's URL, e.g. http://login01:8080."));
+            return;
+        }
+        if (Interval < TimeSpan.FromMilliseconds(100) || Interval > TimeSpan.FromHours(1))
+        {
+            WriteError(Error("InvalidInterval", ErrorCategory.InvalidArgument, Interval, $"-Interval {Interval} is outside 100 ms to 1 hour.", "Use an interval such as 1s or 5s."));
+            return;
+        }
+        var tags = HostIdentity.SlurmTags();
+        foreach (DictionaryEntry e in Tag ?? new Hashtable())
+        {
+            tags[e.Key.ToString()!] = e.Value?.ToString() ?? "";
+        }
+        var name = Name ?? HostIdentity.HostName();
+        if (!ShouldProcess($"'{name}' to {url}", "Start Sentinel agent"))
+        {
+            return;
+        }
+        var log = new LogRing();
+        var agent = new SentinelAgent(new AgentOptions { Master = url, Name = name, Interval = Interval, Token = Token, Tags = tags, Log = log.Add });
+        agent.Start();
+        var instance = new SentinelAgentInstance(agent, log);
+        Session.Agents.Add(instance);
+        WriteObject(instance);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Management.Automation;
+using System.Net;
+using Sentinel.Fleet;
+using Sentinel.Master;
+
+namespace Sentinel.PowerShell.Commands;
+
+/// <summary>Starts a master in this session, in the background, and connects the session to it.</summary>
+[Cmdlet(VerbsLifecycle.Start, "SentinelMaster", SupportsShouldProcess = true)]
+[OutputType(typeof(SentinelMasterInstance))]
+public sealed class StartSentinelMasterCommand : SentinelCmdlet
+{
+    /// <summary>TCP port (default 8080; 0 picks a free one).</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; } = 8080;
+
+    /// <summary>Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>Folder for the database (default: the user's data folder, ~/.local/share/sentinel).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DataPath { get; set; }
+
+    /// <summary>Agents must present this token.</summary>
+    [Parameter]
+    public string? AgentToken { get; set; }
+
+    protected override void EndProcessing()
+    {
+        if (!IPAddress.TryParse(Address, out var address))
+        {
+            WriteError(Error("InvalidAddress", ErrorCategory.InvalidArgument, Address, $"'{Address}' is not an IP address.", "Use 127.0.0.1, 0.0.0.0 or one of this machine's addresses."));
+            return;
+        }
+        var data = GetUnresolvedProviderPathFromPSPath(DataPath ?? SentinelPaths.DefaultDataPath());
+        if (!ShouldProcess($"{Address}:{Port}, data in {data}", "Start Sentinel master"))
+        {
+            return;
+        }
+        var log = new LogRing();
+        MasterServer server;
+        try
+        {
+            server = MasterServer.Start(new MasterOptions { Address = address, Port = Port, DataPath = data, AgentToken = AgentToken, Log = log.Add });
+        }
+        catch (MasterStartException e)
+        {
+            WriteError(new ErrorRecord(e, "Sentinel.MasterStartFailed", ErrorCategory.ResourceUnavailable, $"{Address}:{Port}")
+            {
+                ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = "Choose another -Port, or stop what uses it." },
+            });
+            return;
+        }
+        var instance = new SentinelMasterInstance(server, log);
+        Session.Masters.Add(instance);
+        Session.Connect(new RemoteFleet(server.Url));
+        WriteObject(instance);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+
+namespace Sentinel.PowerShell.Tests;
+
+/// <summary>
+/// A session that started a real master and a real agent with the cmdlets (Start-SentinelMaster,
+/// Start-SentinelAgent) and waited for samples. $m and $a hold them.
+/// </summary>
+public sealed class FleetSession : IDisposable
+{
+    public ModuleSession PS { get; } = new();
+    public string DataPath { get; } = Directory.CreateTempSubdirectory("sentinel-ps-").FullName;
+    public const string AgentName = "ps-agent";
+
+    public FleetSession()
+    {
+        PS.Invoke($"$global:m = Start-SentinelMaster -Port 0 -DataPath '{DataPath}'");
+        PS.Invoke($"$global:a = Start-SentinelAgent -Master $m.Url -Name {AgentName} -Interval 300ms -Tag @{{ rack = 'b7' }}");
+        var watch = Stopwatch.StartNew();
+        while ((long)PS.Invoke("$a.AckedSeq")[0].BaseObject < 5)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the agent started by Start-SentinelAgent got no samples stored within 30 s: " + string.Join("\n", PS.Invoke("$a.Log").Select(o => o.ToString())));
+            Thread.Sleep(100);
+        }
+    }
+
+    public void Dispose()
+    {
+        try { PS.Invoke("Stop-SentinelAgent; Stop-SentinelMaster"); } catch (Xunit.Sdk.XunitException) { }
+        PS.Dispose();
+        try { Directory.Delete(DataPath, true); } catch (IOException) { }
+    }
+}
+
+internal static class Sentinel
+{
+    public static string Program
+    {
+        get
+        {
+            var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+            var configuration = bin.Parent!.Name;
+            var root = bin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
+            return Path.Combine(root, "src", "Sentinel.Cli", "bin", configuration, "net10.0", "sentinel");
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
