@@ -139,12 +139,11 @@ public sealed class SentinelAgent : IAsyncDisposable
         while (!ct.IsCancellationRequested && !_stopping)
         {
             // Full jitter even before the first try after a loss, so a restarted master is not hit by every agent at once.
-            var cap = Math.Min(_options.ReconnectCap.TotalMilliseconds, _options.ReconnectBase.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20)));
             if (attempt > 0 || _connects > 0)
             {
                 try
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(_random.NextDouble() * cap), _time, ct).ConfigureAwait(false);
+                    await Task.Delay(Backoff.Delay(attempt, _options.ReconnectBase, _options.ReconnectCap, _random), _time, ct).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
