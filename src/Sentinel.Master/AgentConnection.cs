@@ -211,6 +211,8 @@ internal sealed class AgentConnection : IStoreAck
             throw;
         }
         _bootRow = reg.BootRow;
+        // What the store already holds for this boot needs no second write: a replay of it is acked at once.
+        _sentAck = _pendingAck = reg.AckedSeq;
         _entry = _ctx.Fleet.Attach(hello, reg, this);
         Send(Frames.Write(MessageTypes.Welcome, new Welcome
         {
