@@ -6,17 +6,7 @@ namespace Sentinel.Tests;
 /// <summary>The built `sentinel` program, run as a user runs it.</summary>
 public class CliTests
 {
-    private static string Executable
-    {
-        get
-        {
-            // tests/Sentinel.Core.Tests/bin/<Configuration>/net10.0 -> src/Sentinel.Cli/bin/<Configuration>/net10.0
-            var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-            var configuration = testBin.Parent!.Name;
-            var root = testBin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
-            return Path.Combine(root, "src", "Sentinel.Cli", "bin", configuration, "net10.0", OperatingSystem.IsWindows() ? "sentinel.exe" : "sentinel");
-        }
-    }
+    private static string Executable => Sentinel.Testing.SentinelProgram.Path;
 
     private static (int Exit, string Out, string Err) Run(params string[] args)
     {

@@ -8,16 +8,7 @@ namespace Sentinel.Master.Tests;
 /// <summary>The `sentinel` program as deployed: real master and agent processes, killed the hard way.</summary>
 public class ProcessTests
 {
-    private static string Sentinel
-    {
-        get
-        {
-            var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-            var configuration = bin.Parent!.Name;
-            var root = bin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
-            return Path.Combine(root, "src", "Sentinel.Cli", "bin", configuration, "net10.0", "sentinel");
-        }
-    }
+    private static string Sentinel => Testing.SentinelProgram.Path;
 
     /// <summary>Every process a test started, so a failure can show what each one printed.</summary>
     private readonly List<Proc> _started = [];
@@ -73,12 +64,7 @@ public class ProcessTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Testing.SentinelProgram.FreePort();
 
     private static async Task WaitForApi(Uri url)
         => await Wait.Until(async () =>

@@ -34,21 +34,7 @@ public sealed class FleetSession : IDisposable
 
 internal static class Sentinel
 {
-    public static string Program
-    {
-        get
-        {
-            var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-            var configuration = bin.Parent!.Name;
-            var root = bin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
-            return Path.Combine(root, "src", "Sentinel.Cli", "bin", configuration, "net10.0", "sentinel");
-        }
-    }
+    public static string Program => Testing.SentinelProgram.Path;
 
-    public static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Testing.SentinelProgram.FreePort();
 }
