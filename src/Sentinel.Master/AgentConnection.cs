@@ -21,6 +21,8 @@ internal sealed class AgentConnection : IStoreAck
     private readonly Channel<byte[]> _outgoing = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _closing = new();
+    // A WebSocket allows one send at a time: the send loop and CloseAsync take turns.
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
     private MachineEntry? _entry;
     private long _bootRow;
     private long _pendingAck, _sentAck;
@@ -138,13 +140,12 @@ internal sealed class AgentConnection : IStoreAck
                 {
                     throw new FrameException(ErrorCodes.HelloRequired, $"the first frame must be a hello, not '{env.Type}'");
                 }
-                return await HelloAsync(env.Read(SentinelJsonContext.Default.Hello, ErrorCodes.BadHello), ct).ConfigureAwait(false);
+                return await HelloAsync(SampleValidation.Normalize(env.Read(SentinelJsonContext.Default.Hello, ErrorCodes.BadHello)), ct).ConfigureAwait(false);
             }
             switch (env.Type)
             {
                 case MessageTypes.Samples:
-                    Samples(env.Read(SentinelJsonContext.Default.SampleBatch, ErrorCodes.BadSample));
-                    return true;
+                    return await SamplesAsync(env.Read(SentinelJsonContext.Default.SampleBatch, ErrorCodes.BadSample)).ConfigureAwait(false);
                 case MessageTypes.Goodbye:
                     Detach(goodbye: true);
                     await CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "goodbye").ConfigureAwait(false);
@@ -197,7 +198,7 @@ internal sealed class AgentConnection : IStoreAck
         }
         if (replaced is not null)
         {
-            _ = replaced.CloseAsync(WebSocketCloseStatus.NormalClosure, "replaced", "a new connection from the same host took over");
+            _ = replaced.CloseAsync(WebSocketCloseStatus.NormalClosure, ErrorCodes.Replaced, "a new connection from the same host took over");
         }
         Registration reg;
         try
@@ -225,29 +226,58 @@ internal sealed class AgentConnection : IStoreAck
         return true;
     }
 
-    private void Samples(SampleBatch batch)
+    /// <summary>Handles a batch; false when the connection must end (the store could not take a sample).</summary>
+    private async Task<bool> SamplesAsync(SampleBatch batch)
     {
         var entry = _entry!;
+        if (batch.Samples is null)
+        {
+            throw new FrameException(ErrorCodes.BadSample, "'samples' is missing");
+        }
         long skippedUpTo = 0;
         foreach (var s in batch.Samples)
         {
-            if (s.Seq <= 0)
+            if (s is null || s.Seq <= 0)
             {
-                throw new FrameException(ErrorCodes.BadSample, $"sequence numbers start at 1; got {s.Seq}");
+                throw new FrameException(ErrorCodes.BadSample, $"sequence numbers start at 1; got {s?.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}");
             }
+            var sample = SampleValidation.Normalize(s.Sample, out var problem)
+                ?? throw new FrameException(ErrorCodes.BadSample, $"seq {s.Seq}: {problem}");
             Interlocked.Increment(ref _ctx.SamplesReceived);
             if (s.Seq <= Volatile.Read(ref _sentAck))
             {
                 skippedUpTo = Math.Max(skippedUpTo, s.Seq); // already on disk: a resend after a lost ack
                 continue;
             }
-            _ctx.Fleet.Observe(entry, s.Sample);
-            _ctx.Store.TryEnqueue(entry.Id, _bootRow, s.Seq, s.Sample, this);
+            _ctx.Fleet.Observe(entry, sample);
+            if (!_ctx.Store.TryEnqueue(entry.Id, _bootRow, s.Seq, sample, this))
+            {
+                // An ack is "the highest stored": storing anything after a refused sample would ack it away.
+                // Nothing more from this connection, then; the agent comes back later and resends from what is stored.
+                await StoreUnavailableAsync($"the master's store is busy (queue full) at seq {s.Seq}").ConfigureAwait(false);
+                return false;
+            }
         }
         if (skippedUpTo > 0)
         {
             Stored(_bootRow, Volatile.Read(ref _sentAck));
         }
+        return true;
+    }
+
+    /// <summary>Called by the store's writer when a commit with this connection's samples failed.</summary>
+    public void Failed(long bootRow, string reason)
+    {
+        if (bootRow == _bootRow)
+        {
+            _ = StoreUnavailableAsync(reason);
+        }
+    }
+
+    private async Task StoreUnavailableAsync(string reason)
+    {
+        _ctx.Log($"agent '{_entry?.Name}': closing with 1013 (try again later): {reason}");
+        await CloseAsync((WebSocketCloseStatus)1013, ErrorCodes.StoreUnavailable, reason + "; reconnect later and resend from the acked sequence").ConfigureAwait(false);
     }
 
     /// <summary>Called by the store's writer after a commit.</summary>
@@ -275,16 +305,24 @@ internal sealed class AgentConnection : IStoreAck
         while (!ct.IsCancellationRequested)
         {
             await _wake.WaitAsync(ct).ConfigureAwait(false);
-            while (_outgoing.Reader.TryRead(out var frame))
+            await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+            try
             {
-                await _ws.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+                while (_outgoing.Reader.TryRead(out var frame))
+                {
+                    await _ws.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+                }
+                long ack = Volatile.Read(ref _pendingAck);
+                if (ack > _sentAck)
+                {
+                    await _ws.SendAsync(Frames.Write(MessageTypes.Ack, new Ack { Seq = ack }, SentinelJsonContext.Default.Ack),
+                        WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+                    Volatile.Write(ref _sentAck, ack);
+                }
             }
-            long ack = Volatile.Read(ref _pendingAck);
-            if (ack > _sentAck)
+            finally
             {
-                await _ws.SendAsync(Frames.Write(MessageTypes.Ack, new Ack { Seq = ack }, SentinelJsonContext.Default.Ack),
-                    WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
-                Volatile.Write(ref _sentAck, ack);
+                _sendLock.Release();
             }
         }
     }
@@ -303,18 +341,24 @@ internal sealed class AgentConnection : IStoreAck
     /// <summary>Sends an error frame naming the problem, then closes with <paramref name="status"/>.</summary>
     public async Task CloseAsync(WebSocketCloseStatus status, string code, string message)
     {
+        bool locked = false;
         try
         {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            locked = await _sendLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             if (_ws.State == WebSocketState.Open)
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 await _ws.SendAsync(Frames.Error(code, message), WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
             }
+            await CloseOutputAsync(status, code).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
         }
-        await CloseOutputAsync(status, code).ConfigureAwait(false);
+        finally
+        {
+            if (locked) _sendLock.Release();
+        }
         _closing.Cancel();
     }
 

@@ -43,7 +43,11 @@ internal sealed class ViewerHub : IAsyncDisposable
             while (true)
             {
                 var kind = await reader.ReceiveAsync(linked.Token).ConfigureAwait(false);
-                if (kind == FrameKind.Close) break;
+                if (kind == FrameKind.Close)
+                {
+                    await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).ConfigureAwait(false);
+                    break;
+                }
                 if (kind == FrameKind.TooLarge)
                 {
                     await ws.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, ErrorCodes.FrameTooLarge, CancellationToken.None).ConfigureAwait(false);
@@ -73,6 +77,22 @@ internal sealed class ViewerHub : IAsyncDisposable
         if (Interlocked.Exchange(ref _ticking, 1) == 1) return; // a slow tick is never overlapped by the next
         try
         {
+            TickCore();
+        }
+        catch (Exception e)
+        {
+            // A timer callback that throws ends the process: log, and try again next tick.
+            _context().Log($"viewer update failed: {e}");
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    private void TickCore()
+    {
+        {
             var ctx = _context();
             ctx.Fleet.SweepOffline();
             var changes = ctx.Fleet.TakeChanges(ctx.Source);
@@ -81,10 +101,6 @@ internal sealed class ViewerHub : IAsyncDisposable
             Viewer[] viewers;
             lock (_viewers) viewers = _viewers.ToArray();
             foreach (var v in viewers) v.Enqueue(frame);
-        }
-        finally
-        {
-            Volatile.Write(ref _ticking, 0);
         }
     }
 

@@ -104,6 +104,41 @@ public class FleetTests
     }
 
     [Fact]
+    public async Task When_the_store_fails_for_a_while_agents_are_sent_away_and_come_back_and_nothing_is_lost()
+    {
+        using var dir = new TempDir();
+        bool failing = false;
+        var master = MasterServer.Start(new MasterOptions
+        {
+            Port = 0, DataPath = dir.Path, Store = new Storage.StoreOptions { FailCommits = () => Volatile.Read(ref failing) },
+        });
+        await using var agent = Agent(master.Url, "through-a-full-disk", intervalSeconds: 0.1);
+        agent.Start();
+        await Wait.Until(() => agent.Status.AckedSeq >= 10, TimeSpan.FromSeconds(10), "ten samples are acked");
+        var connects = agent.Status.Connects;
+        Volatile.Write(ref failing, true);
+        await Wait.Until(() => agent.Status.Connects > connects || !agent.Status.Connected, TimeSpan.FromSeconds(10), "the master sends the agent away");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a second of failed commits, reconnects refused meanwhile
+        Assert.True((await Api.Status(master.Url)).StoreHealthy is false);
+        Volatile.Write(ref failing, false);
+        await Wait.Until(() => agent.Status.Connected && agent.Status.Buffered <= 2, TimeSpan.FromSeconds(15), "the agent is back and has replayed");
+        await agent.StopAsync();
+        var taken = agent.Status.SamplesTaken;
+        await master.StopAsync();
+
+        await using var store = Storage.SampleStore.Open(dir.Path);
+        using var c = store.OpenRead();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM samples";
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        Assert.Equal(taken, r.GetInt64(0));
+        Assert.Equal(r.GetInt64(0), r.GetInt64(1));
+        Assert.Equal(1, r.GetInt64(2));
+        Assert.Equal(taken, r.GetInt64(3));
+    }
+
+    [Fact]
     public async Task The_same_name_from_another_host_is_refused_and_the_first_agent_keeps_working()
     {
         using var dir = new TempDir();

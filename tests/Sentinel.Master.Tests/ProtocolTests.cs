@@ -70,6 +70,41 @@ public class ProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_minimal_hello_and_a_sample_with_only_cpu_and_memory_are_accepted_and_listed()
+    {
+        // What another implementation might send: no tags, capabilities, interval, file systems, disks, network or GPUs.
+        await using var peer = await RawPeer.ConnectAsync(_master.Url);
+        await peer.SendText("""{"v":1,"type":"hello","data":{"name":"minimal","bootId":"b1","hostId":"h1","agentVersion":"other/1","inventory":{"hostName":"minimal"}}}""");
+        await peer.ReceiveType(MessageTypes.Welcome);
+        await peer.SendText("""{"v":1,"type":"samples","data":{"samples":[{"seq":1,"sample":{"timestamp":"2026-11-24T10:00:00Z","cpu":{"cpuPercent":12.5},"memory":{"totalBytes":100,"usedBytes":40,"usedPercent":40}}}]}}""");
+        Assert.Equal(1, await peer.ExpectAck(1));
+        var m = await Api.Machine(_master.Url, "minimal");
+        Assert.NotNull(m?.Latest);
+        Assert.Equal(12.5, m!.Latest!.Cpu.CpuPercent);
+        Assert.Empty(m.Latest.FileSystems);
+        Assert.Empty(m.Latest.Cpu.Cores);
+        Assert.Empty(m.Tags);
+        // The page and the history serve the same machine without tripping over the missing parts.
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await Api.Get(_master.Url, "api/machines/minimal/metrics")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","memory":{"totalBytes":1}}""", "'cpu'")]
+    [InlineData("""{"timestamp":"2026-11-24T10:00:00Z","cpu":{"cpuPercent":1}}""", "'memory'")]
+    [InlineData("""{"cpu":{"cpuPercent":1},"memory":{"totalBytes":1}}""", "'timestamp'")]
+    [InlineData("null", "null")]
+    public async Task A_sample_without_a_part_it_cannot_lack_is_named_and_the_connection_stays(string sample, string named)
+    {
+        await using var peer = await RawPeer.ConnectAsync(_master.Url);
+        await peer.SendHello(RawPeer.HelloFor("partial"));
+        await peer.ReceiveType(MessageTypes.Welcome);
+        await peer.SendText("{\"v\":1,\"type\":\"samples\",\"data\":{\"samples\":[{\"seq\":1,\"sample\":" + sample + "}]}}");
+        Assert.Contains(named, (await peer.ExpectError(ErrorCodes.BadSample)).Message);
+        await peer.SendSamples(1, 2);
+        Assert.Equal(2, await peer.ExpectAck(2));
+    }
+
+    [Fact]
     public async Task An_oversized_frame_is_closed_with_1009()
     {
         await using var peer = await RawPeer.ConnectAsync(_master.Url);

@@ -15,7 +15,9 @@ public class StoreTests
     private sealed class AckLog : IStoreAck
     {
         public List<(long Boot, long Seq)> Acks { get; } = [];
+        public List<(long Boot, string Reason)> Failures { get; } = [];
         public void Stored(long bootRow, long seq) { lock (Acks) Acks.Add((bootRow, seq)); }
+        public void Failed(long bootRow, string reason) { lock (Failures) Failures.Add((bootRow, reason)); }
     }
 
     private static MachineSample Sample(DateTimeOffset t, double cpu) => new()
@@ -42,6 +44,42 @@ public class StoreTests
         Assert.Equal(7, acks.Acks.Max(a => a.Seq));
         Assert.All(acks.Acks, a => Assert.Equal(reg.BootRow, a.Boot));
         Assert.Equal(3, store.Stats.Duplicates);
+    }
+
+    [Fact]
+    public async Task A_failed_commit_acks_nothing_tells_the_sender_and_refuses_its_later_samples_until_it_registers_again()
+    {
+        using var dir = new TempDir();
+        bool failing = false;
+        await using var store = SampleStore.Open(dir.Path, new StoreOptions { FailCommits = () => Volatile.Read(ref failing) });
+        var reg = await store.RegisterAsync("n1", "h", "boot-1", "t", new Inventory { HostName = "n1" }, [], 1);
+        var acks = new AckLog();
+        var t = DateTimeOffset.UtcNow;
+        Volatile.Write(ref failing, true);
+        for (long s = 1; s <= 5; s++) store.TryEnqueue(reg.MachineId, reg.BootRow, s, Sample(t.AddSeconds(s), s), acks);
+        await store.FlushAsync();
+        Volatile.Write(ref failing, false);
+        Assert.Empty(acks.Acks);
+        var failure = Assert.Single(acks.Failures);
+        Assert.Equal(reg.BootRow, failure.Boot);
+        Assert.Contains("injected", failure.Reason);
+        Assert.Equal(0, store.CountSamples(reg.MachineId));
+
+        // A sample after the lost ones must not be stored: its ack would claim 1..5 too.
+        store.TryEnqueue(reg.MachineId, reg.BootRow, 6, Sample(t.AddSeconds(6), 6), acks);
+        await store.FlushAsync();
+        Assert.Equal(0, store.CountSamples(reg.MachineId));
+        Assert.Empty(acks.Acks);
+
+        // The agent says hello again and resends from what is on disk.
+        var again = await store.RegisterAsync("n1", "h", "boot-1", "t", new Inventory { HostName = "n1" }, [], 1);
+        Assert.Equal(reg.BootRow, again.BootRow);
+        Assert.Equal(0, again.AckedSeq);
+        for (long s = 1; s <= 6; s++) store.TryEnqueue(again.MachineId, again.BootRow, s, Sample(t.AddSeconds(s), s), acks);
+        await store.FlushAsync();
+        Assert.Equal(6, store.CountSamples(reg.MachineId));
+        Assert.Equal(6, acks.Acks.Max(a => a.Seq));
+        Assert.True(store.Stats.FailedCommits >= 1);
     }
 
     [Fact]

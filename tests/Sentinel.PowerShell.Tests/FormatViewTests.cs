@@ -30,13 +30,14 @@ public class FormatViewTests : IClassFixture<FleetSession>
     public static TheoryData<string, string> ScriptBlocks()
     {
         var data = new TheoryData<string, string>();
+        var seen = new HashSet<(string, string)>(); // a table and a list view may share a script: run it once
         var path = Path.Combine(Path.GetDirectoryName(ModuleSession.ModulePath)!, "Sentinel.format.ps1xml");
         foreach (var view in XDocument.Load(path).Descendants("View"))
         {
             var type = view.Element("ViewSelectedBy")!.Element("TypeName")!.Value;
             foreach (var sb in view.Descendants("ScriptBlock"))
             {
-                data.Add(type, sb.Value);
+                if (seen.Add((type, sb.Value))) data.Add(type, sb.Value);
             }
         }
         return data;

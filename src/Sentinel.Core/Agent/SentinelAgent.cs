@@ -282,20 +282,29 @@ public sealed class SentinelAgent : IAsyncDisposable
     private async Task SendLoop(ClientWebSocket ws, CancellationToken ct, Task receiving)
     {
         long sentUpTo = Interlocked.Read(ref _acked);
-        long lastSend = _time.GetTimestamp();
+        // "No ack for a while" is measured from the last time the ack moved while something was outstanding,
+        // not from the last send: during live sampling something is sent every interval.
+        long ackSeen = sentUpTo;
+        long waitingSince = _time.GetTimestamp();
         while (!ct.IsCancellationRequested && !receiving.IsCompleted && ws.State == WebSocketState.Open)
         {
             long acked = Interlocked.Read(ref _acked);
-            if (sentUpTo > acked && _time.GetElapsedTime(lastSend) > _options.AckTimeout)
+            if (acked != ackSeen || sentUpTo <= acked)
             {
-                sentUpTo = acked; // no ack for a while: the master may have refused them (store busy, disk full); send again
+                ackSeen = acked;
+                waitingSince = _time.GetTimestamp();
+            }
+            else if (_time.GetElapsedTime(waitingSince) > _options.AckTimeout)
+            {
+                sentUpTo = acked; // the master may have dropped them (store busy, disk full): send again from the ack
+                waitingSince = _time.GetTimestamp();
+                Log($"agent '{_options.Name}': no ack for {_options.AckTimeout.TotalSeconds:0} s; resending after seq {acked}");
             }
             var batch = _buffer.TakeAfter(Math.Max(sentUpTo, acked), ProtocolLimits.TargetBatchBytes);
             if (batch.Count > 0)
             {
                 await SendAsync(ws, BatchFrame(batch), ct).ConfigureAwait(false);
                 sentUpTo = batch[^1].Seq;
-                lastSend = _time.GetTimestamp();
                 continue; // more may be waiting (a replay)
             }
             // Woken by each new sample; the timeout bounds how late an ack-timeout resend can start.

@@ -10,7 +10,7 @@ public static class MessageTypes
     // master -> agent
     public const string Welcome = "welcome";
     public const string Ack = "ack";
-    // either way
+    // master -> agent or viewer
     public const string Error = "error";
     // master -> viewer
     public const string Snapshot = "snapshot";
@@ -107,7 +107,10 @@ public static class ErrorCodes
     public const string Unauthorized = "unauthorized";
     public const string NameInUse = "name-in-use";
     public const string BadSample = "bad-sample";
-    public const string NotAllowed = "not-allowed";
+    /// <summary>The master could not store a sample (queue full, commit failed); closed with 1013, try again later.</summary>
+    public const string StoreUnavailable = "store-unavailable";
+    /// <summary>A newer connection from the same host took the machine over; closed with 1000.</summary>
+    public const string Replaced = "replaced";
 }
 
 /// <summary>First frame on /ws: every machine as it is now.</summary>

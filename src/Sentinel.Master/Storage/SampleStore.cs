@@ -11,6 +11,9 @@ public interface IStoreAck
 {
     /// <summary>Every sample of <paramref name="bootRow"/> up to <paramref name="seq"/> that was queued is committed.</summary>
     void Stored(long bootRow, long seq);
+
+    /// <summary>A commit with samples of <paramref name="bootRow"/> failed: the sender must stop and come back later.</summary>
+    void Failed(long bootRow, string reason);
 }
 
 /// <summary>A machine as the store remembers it across restarts.</summary>
@@ -48,6 +51,9 @@ public sealed class SampleStore : IAsyncDisposable
     private readonly ITimer _maintenanceTimer;
     private readonly Dictionary<long, MachineSample> _dirtyLatest = [];
     private readonly HashSet<(long Machine, long Minute)> _dirtyMinutes = [];
+    // Boots whose samples failed to commit: nothing later of theirs may be stored (it would ack the lost ones
+    // away) until the agent says hello again and resends from what is on disk.
+    private readonly HashSet<long> _poisoned = [];
     private long _rolledUpTo;
     private long _written, _duplicates, _refused, _failedCommits;
     private double _lastCommitMs;
@@ -193,12 +199,19 @@ public sealed class SampleStore : IAsyncDisposable
             var registrations = new List<(RegisterWork Work, Registration Result)>();
             try
             {
+                if (_options.FailCommits?.Invoke() == true)
+                {
+                    throw new SqliteException("injected commit failure (test)", 13);
+                }
                 using var tx = _write.BeginTransaction();
                 insert.Transaction = maxSeq.Transaction = lastSeen.Transaction = tx;
                 foreach (var work in batch)
                 {
                     switch (work)
                     {
+                        case SampleWork s when _poisoned.Contains(s.BootRow):
+                            _refused++;
+                            break;
                         case SampleWork s:
                             if (Insert(insert, s) == 0)
                             {
@@ -222,7 +235,9 @@ public sealed class SampleStore : IAsyncDisposable
                             }
                             break;
                         case RegisterWork r:
-                            registrations.Add((r, Register(tx, r)));
+                            var reg = Register(tx, r);
+                            _poisoned.Remove(reg.BootRow);
+                            registrations.Add((r, reg));
                             break;
                         case MaintenanceWork:
                             Maintain(tx);
@@ -245,9 +260,10 @@ public sealed class SampleStore : IAsyncDisposable
                 _healthy = true;
                 _lastError = null;
             }
-            catch (SqliteException e)
+            catch (Exception e) when (e is SqliteException || _options.CatchAll)
             {
-                // Disk full, I/O error, locked: nothing in this batch is acked, so agents keep it and send it again.
+                // Disk full, I/O error, locked, or a sample the writer could not handle: nothing in this batch is
+                // acked; its senders are told to stop, and their boots are poisoned until they say hello again.
                 _failedCommits++;
                 _healthy = false;
                 _lastError = e.Message;
@@ -258,6 +274,9 @@ public sealed class SampleStore : IAsyncDisposable
                     {
                         case RegisterWork r: r.Done.TrySetException(e); break;
                         case FlushWork f: f.Done.TrySetResult(); break;
+                        case SampleWork sw when _poisoned.Add(sw.BootRow):
+                            sw.Ack?.Failed(sw.BootRow, "the master could not store samples: " + e.Message);
+                            break;
                     }
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(200), _time).ConfigureAwait(false);

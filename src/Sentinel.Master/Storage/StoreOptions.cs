@@ -3,7 +3,7 @@ namespace Sentinel.Master.Storage;
 /// <summary>How long the store keeps what, and how it batches.</summary>
 public sealed record StoreOptions
 {
-    /// <summary>Raw samples (one per agent interval) are kept this long. At least 24 h by default.</summary>
+    /// <summary>Raw samples (one per agent interval) are kept this long (48 h by default; keep at least 24 h).</summary>
     public TimeSpan RawRetention { get; init; } = TimeSpan.FromHours(48);
     /// <summary>One-minute roll-ups (average and maximum per minute) are kept this long.</summary>
     public TimeSpan RollupRetention { get; init; } = TimeSpan.FromDays(35);
@@ -13,4 +13,10 @@ public sealed record StoreOptions
     public int QueueCapacity { get; init; } = 200_000;
     /// <summary>How often roll-ups, retention and the WAL checkpoint run.</summary>
     public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Fault injection for tests: when it returns true, the next commit fails as a full disk would.</summary>
+    internal Func<bool>? FailCommits { get; init; }
+
+    /// <summary>Whether any exception in a batch (not only SQLite's) fails the batch instead of the writer. Always on.</summary>
+    internal bool CatchAll { get; init; } = true;
 }
