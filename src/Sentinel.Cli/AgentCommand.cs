@@ -10,9 +10,9 @@ internal static class AgentCommand
     {
         var master = new Option<string>("--master") { Description = "The master's URL, e.g. http://login01:8080.", Required = true };
         var name = new Option<string?>("--name") { Description = "This machine's name in the fleet (default: the host name)." };
-        var interval = new Option<string>("--interval") { Description = "Time between samples: 1s, 500ms, 5s, …", DefaultValueFactory = _ => "1s" };
+        var interval = new Option<string>("--interval") { Description = "Time between samples, 100ms to 1h: 1s, 500ms, 5s, …", DefaultValueFactory = _ => "1s" };
         var token = new Option<string?>("--token") { Description = "The master's agent token, if it requires one." };
-        var tags = new Option<string[]>("--tag") { Description = "A label key=value; repeat for more. Under Slurm, slurm_job, slurm_node and slurm_array_task are added.", AllowMultipleArgumentsPerToken = false };
+        var tags = new Option<string[]>("--tag") { Description = "A label key=value; repeat for more. Under Slurm, slurm_job, slurm_node, slurm_cluster, slurm_array_job and slurm_array_task are added from the job's environment.", AllowMultipleArgumentsPerToken = false };
         var command = new Command("agent", "Run an agent: sample this machine and send to a master, reconnecting for as long as it runs. Says goodbye on Ctrl+C or SIGTERM (scancel).");
         foreach (var o in new Option[] { master, name, interval, token, tags })
         {
@@ -29,11 +29,16 @@ internal static class AgentCommand
                 {
                     allTags[k] = v;
                 }
+                var every = CliParse.Duration("--interval", parse.GetValue(interval)!);
+                if (AgentOptions.IntervalProblem(every) is { } problem)
+                {
+                    throw new CliException($"--interval: {problem}");
+                }
                 var options = new AgentOptions
                 {
                     Master = CliParse.MasterUrl("--master", parse.GetValue(master)!),
                     Name = parse.GetValue(name) ?? HostIdentity.HostName(),
-                    Interval = CliParse.Duration("--interval", parse.GetValue(interval)!),
+                    Interval = every,
                     Token = parse.GetValue(token),
                     Tags = allTags,
                     Log = ConsoleLog.Line,

@@ -26,4 +26,15 @@ public static class Durations
         value = TimeSpan.FromSeconds(seconds);
         return true;
     }
+
+    /// <summary>The shortest of the forms <see cref="TryParse"/> reads back: "100ms", "1.5s", "2m", "1h", "2d".</summary>
+    public static string Format(TimeSpan value)
+    {
+        var c = CultureInfo.InvariantCulture;
+        if (value > TimeSpan.Zero && value.Ticks % TimeSpan.TicksPerDay == 0) return (value.Ticks / TimeSpan.TicksPerDay).ToString(c) + "d";
+        if (value > TimeSpan.Zero && value.Ticks % TimeSpan.TicksPerHour == 0) return (value.Ticks / TimeSpan.TicksPerHour).ToString(c) + "h";
+        if (value > TimeSpan.Zero && value.Ticks % TimeSpan.TicksPerMinute == 0) return (value.Ticks / TimeSpan.TicksPerMinute).ToString(c) + "m";
+        if (value < TimeSpan.FromSeconds(1)) return value.TotalMilliseconds.ToString("0.###", c) + "ms";
+        return value.TotalSeconds.ToString("0.###", c) + "s";
+    }
 }

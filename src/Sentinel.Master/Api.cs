@@ -130,6 +130,12 @@ internal sealed class Api(MasterContext ctx)
             value = fallback;
             return true;
         }
+        // An offset typed unencoded ("...T10:00:00+01:00") arrives with its '+' decoded to a space.
+        var offsetAsSpace = System.Text.RegularExpressions.Regex.Match(text, @"^(.*T.*\d) (\d\d(:?\d\d)?)$");
+        if (offsetAsSpace.Success)
+        {
+            text = offsetAsSpace.Groups[1].Value + "+" + offsetAsSpace.Groups[2].Value;
+        }
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
     }
 

@@ -33,18 +33,6 @@ internal sealed class FleetState
         lock (Lock) return _byName.GetValueOrDefault(name);
     }
 
-    public MachineEntry GetOrAdd(string name, long id, Inventory inventory)
-    {
-        lock (Lock)
-        {
-            if (!_byName.TryGetValue(name, out var e))
-            {
-                _byName[name] = e = new MachineEntry { Id = id, Name = name, Inventory = inventory, MachineDirty = true };
-            }
-            return e;
-        }
-    }
-
     public List<Machine> Snapshot(string source)
     {
         lock (Lock) return _byName.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => e.ToMachine(source)).ToList();

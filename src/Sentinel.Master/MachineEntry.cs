@@ -18,8 +18,6 @@ internal sealed class MachineEntry
     public MachineStatus Status { get; set; } = MachineStatus.Offline;
     public AgentConnection? Connection { get; set; }
     public long BootRow { get; set; }
-    /// <summary>Highest sequence number known to be on disk for the current boot.</summary>
-    public long StoredSeq { get; set; }
     /// <summary>Changed since the last viewer tick: what to send.</summary>
     public bool SampleDirty, StatusDirty, MachineDirty;
 

@@ -47,35 +47,55 @@ public sealed class MasterServer : IAsyncDisposable
     public static MasterServer Start(MasterOptions options, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
-        var shown = options.Address.Equals(IPAddress.Any) ? "0.0.0.0" : options.Address.ToString();
+        bool anyAddress = options.Address.Equals(IPAddress.Any) || options.Address.Equals(IPAddress.IPv6Any);
+        var shown = options.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
+
+        // Bind first: a port in use must not leave a new, empty database behind. Requests that arrive before
+        // the store is open wait for it.
+        var ready = new TaskCompletionSource<MasterServer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        HttpServer http;
+        try
+        {
+            http = HttpServer.Start(new IPEndPoint(options.Address, options.Port), async (c, ct) => await (await ready.Task.ConfigureAwait(false)).HandleAsync(c, ct).ConfigureAwait(false), log: options.Log);
+        }
+        catch (SocketException e)
+        {
+            var why = e.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => $"port {options.Port} is in use (another master, or another program); choose another port",
+                SocketError.AccessDenied => $"not allowed to listen on port {options.Port} (ports below 1024 need privileges); choose a port from 1024 up",
+                SocketError.AddressNotAvailable => $"{shown} is not an address of this machine",
+                _ => e.Message,
+            };
+            throw new MasterStartException($"Cannot listen on {shown}:{options.Port}: {why}.", e);
+        }
         SampleStore store;
         try
         {
             store = SampleStore.Open(options.DataPath, options.Store, time, options.Log);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e)
         {
-            throw new MasterStartException($"Cannot open the data folder '{options.DataPath}': {e.Message}", e);
-        }
-        MasterServer? server = null;
-        HttpServer http;
-        try
-        {
-            http = HttpServer.Start(new IPEndPoint(options.Address, options.Port), (c, ct) => server!.HandleAsync(c, ct), log: options.Log);
-        }
-        catch (SocketException e)
-        {
-            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            var why = e.SocketErrorCode == SocketError.AddressAlreadyInUse
-                ? $"port {options.Port} is in use (another master, or another program). Choose another with -Port / --listen."
-                : e.Message;
-            throw new MasterStartException($"Cannot listen on {shown}:{options.Port}: {why}", e);
+            ready.TrySetCanceled();
+            http.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw e switch
+            {
+                IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException
+                    => new MasterStartException($"Cannot open the data folder '{options.DataPath}': {e.Message}", e),
+                DllNotFoundException or TypeInitializationException or EntryPointNotFoundException
+                    => new MasterStartException($"Cannot load SQLite's native library (e_sqlite3): {e.GetBaseException().Message}. " +
+                        "It ships next to the sentinel program as libe_sqlite3.so (or in the module's runtimes folder); copy it along with the program.", e),
+                _ => e,
+            };
         }
         int port = http.LocalEndPoint.Port;
-        var urlHost = options.Address.Equals(IPAddress.Any) || options.Address.Equals(IPAddress.IPv6Any) ? "127.0.0.1"
+        // Url is what this machine itself connects to; on a wildcard address that is loopback.
+        var urlHost = anyAddress ? "127.0.0.1"
             : options.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
-        server = new MasterServer(options with { Port = port }, time, new Uri($"http://{urlHost}:{port}/"), store) { _http = http };
-        options.Log?.Invoke($"master {server._ctx.Version} listening on {shown}:{port}, data in {store.DatabasePath}");
+        var server = new MasterServer(options with { Port = port }, time, new Uri($"http://{urlHost}:{port}/"), store) { _http = http };
+        ready.SetResult(server);
+        var reach = anyAddress ? $" (agents elsewhere: --master http://{Dns.GetHostName()}:{port})" : "";
+        options.Log?.Invoke($"master {server._ctx.Version} listening on {shown}:{port}{reach}, data in {store.DatabasePath}");
         return server;
     }
 

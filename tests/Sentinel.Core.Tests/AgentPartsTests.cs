@@ -98,4 +98,35 @@ public class AgentPartsTests
     [InlineData("0")]
     [InlineData("1x")]
     public void Durations_refuse_nonsense(string text) => Assert.False(Durations.TryParse(text, out _));
+
+    [Theory]
+    [InlineData(0.1, "100ms")]
+    [InlineData(1.5, "1.5s")]
+    [InlineData(90, "90s")]
+    [InlineData(120, "2m")]
+    [InlineData(3600, "1h")]
+    [InlineData(172800, "2d")]
+    public void Durations_format_in_the_shortest_form_that_reads_back(double seconds, string text)
+    {
+        Assert.Equal(text, Durations.Format(TimeSpan.FromSeconds(seconds)));
+        Assert.True(Durations.TryParse(text, out var back));
+        Assert.Equal(seconds, back.TotalSeconds, 6);
+    }
+
+    [Fact]
+    public void An_agent_refuses_an_interval_outside_100ms_to_1h()
+    {
+        Assert.Null(AgentOptions.IntervalProblem(TimeSpan.FromMilliseconds(100)));
+        Assert.Null(AgentOptions.IntervalProblem(TimeSpan.FromHours(1)));
+        Assert.Equal("50ms is outside 100ms to 1h", AgentOptions.IntervalProblem(TimeSpan.FromMilliseconds(50)));
+        Assert.Contains("2h", AgentOptions.IntervalProblem(TimeSpan.FromHours(2)));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new SentinelAgent(new AgentOptions { Master = new Uri("http://m:1"), Interval = TimeSpan.Zero }, new NullSource()));
+        Assert.Contains("interval: 0ms is outside", e.Message);
+    }
+
+    private sealed class NullSource : Sentinel.Collectors.ISampleSource
+    {
+        public Inventory Inventory { get; } = new() { HostName = "x" };
+        public MachineSample? Next() => null;
+    }
 }

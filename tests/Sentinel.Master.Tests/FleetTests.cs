@@ -240,6 +240,13 @@ public class FleetTests
         var json = await response.Content.ReadAsStringAsync();
         Assert.Contains("\"t\":", json);
 
+        // An offset typed without URL-encoding its '+' means the same instant as the encoded one.
+        var local = DateTimeOffset.UtcNow.AddMinutes(-1).ToOffset(TimeSpan.FromHours(1)).ToString("yyyy-MM-ddTHH:mm:ss");
+        var plain = await Api.Get(master.Url, $"api/machines/hist/metrics?since={local}+01:00&step=1");
+        Assert.Equal(System.Net.HttpStatusCode.OK, plain.StatusCode);
+        var plainSeries = System.Text.Json.JsonSerializer.Deserialize(await plain.Content.ReadAsStringAsync(), SentinelJsonContext.Default.MetricSeries)!;
+        Assert.True(plainSeries.Points.Sum(p => p.Samples) >= 20);
+
         var bad = await Api.Get(master.Url, "api/machines/hist/metrics?since=yesterday");
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("since", await bad.Content.ReadAsStringAsync());
@@ -253,7 +260,24 @@ public class FleetTests
     {
         using var dir = new TempDir();
         await using var master = Masters.Start(dir.Path);
-        var e = Assert.Throws<MasterStartException>(() => Masters.Start(dir.Path + "2", port: master.Url.Port));
-        Assert.Contains(master.Url.Port.ToString(), e.Message);
+        using var other = new TempDir();
+        var data = Path.Combine(other.Path, "never-created");
+        var e = Assert.Throws<MasterStartException>(() => Masters.Start(data, port: master.Url.Port));
+        Assert.Contains($"port {master.Url.Port} is in use", e.Message);
+        Assert.False(Directory.Exists(data), "a master that cannot listen must not leave a database behind");
+    }
+
+    [Fact]
+    public async Task A_data_folder_that_cannot_be_made_is_named_and_the_port_is_released()
+    {
+        using var dir = new TempDir();
+        var blocker = Path.Combine(dir.Path, "a-file");
+        await File.WriteAllTextAsync(blocker, "not a folder");
+        var e = Assert.Throws<MasterStartException>(() => Masters.Start(Path.Combine(blocker, "data")));
+        Assert.Contains("Cannot open the data folder", e.Message);
+        Assert.Contains(blocker, e.Message);
+        // The listener was closed: the next master gets a port and serves.
+        await using var master = Masters.Start(Path.Combine(dir.Path, "data"));
+        Assert.Equal(0, (await Api.Status(master.Url)).MachinesOnline);
     }
 }

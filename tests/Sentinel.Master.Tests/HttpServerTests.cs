@@ -111,6 +111,21 @@ public class HttpServerTests
     }
 
     [Fact]
+    public async Task A_client_that_sends_its_body_too_slowly_is_cut_off_with_408_naming_how_far_it_got()
+    {
+        await using var server = Start(new HttpServerOptions { HeadTimeout = TimeSpan.FromMilliseconds(300) });
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await s.ConnectAsync(server.LocalEndPoint);
+        await s.SendAsync(Encoding.ASCII.GetBytes("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"));
+        var buffer = new byte[1024];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        int n = await s.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+        var text = Encoding.ASCII.GetString(buffer, 0, n);
+        Assert.StartsWith("HTTP/1.1 408 ", text);
+        Assert.Contains("10 of 100 bytes", text);
+    }
+
+    [Fact]
     public async Task A_websocket_frame_sent_with_the_handshake_is_not_lost()
     {
         await using var server = Start();

@@ -174,6 +174,9 @@ public class ProcessTests
         using var badInterval = Start("agent", "--master", "http://127.0.0.1:1", "--interval", "soon");
         Assert.Equal(2, badInterval.WaitExit(TimeSpan.FromSeconds(20)));
         Assert.Contains("'soon' is not a duration", badInterval.Output);
+        using var tooFast = Start("agent", "--master", "http://127.0.0.1:1", "--interval", "10ms");
+        Assert.Equal(2, tooFast.WaitExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains("--interval: 10ms is outside 100ms to 1h", tooFast.Output);
         using var badUrl = Start("agent", "--master", "login01:8080");
         Assert.Equal(2, badUrl.WaitExit(TimeSpan.FromSeconds(20)));
         Assert.Contains("not an http:// or https:// URL", badUrl.Output);

@@ -1,6 +1,6 @@
 namespace Sentinel.Agent;
 
-/// <summary>An agent's state, for Get-/Stop-SentinelAgent and logs.</summary>
+/// <summary>An agent's state, for Start-/Stop-SentinelAgent (the instance's Status) and logs.</summary>
 public sealed class AgentStatus
 {
     public required string Name { get; init; }

@@ -37,7 +37,7 @@ public static class HostIdentity
 
     /// <summary>
     /// Tags from a Slurm job's environment, so a fleet of agents launched by sbatch/srun can be told
-    /// apart by job, node and array index: slurm_job, slurm_node, slurm_array_job, slurm_array_task.
+    /// apart by job, node, cluster and array index: slurm_job, slurm_node, slurm_cluster, slurm_array_job, slurm_array_task.
     /// </summary>
     public static Dictionary<string, string> SlurmTags(Func<string, string?>? env = null)
     {

@@ -43,6 +43,10 @@ public sealed class SentinelAgent : IAsyncDisposable
     /// <param name="random">Jitter source (tests seed it).</param>
     public SentinelAgent(AgentOptions options, ISampleSource? source = null, TimeProvider? time = null, Random? random = null)
     {
+        if (AgentOptions.IntervalProblem(options.Interval) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "interval: " + problem);
+        }
         _options = options;
         _ownsSource = source is null;
         _source = source ?? Sampler.ForThisMachine(time);

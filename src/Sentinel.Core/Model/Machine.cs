@@ -9,7 +9,7 @@ public sealed class Machine
     /// <summary>Online or offline. The local machine is always online.</summary>
     public MachineStatus Status { get; init; }
 
-    /// <summary>When the latest sample was taken (UTC).</summary>
+    /// <summary>When the machine was last heard from (UTC): its latest sample's time, or its agent's hello if no sample came since.</summary>
     public DateTimeOffset? LastSeen { get; init; }
 
     /// <summary>Where this object came from: "local", or the URL of the master that holds it.</summary>

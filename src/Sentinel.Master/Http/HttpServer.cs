@@ -176,7 +176,15 @@ public sealed class HttpServer : IAsyncDisposable
                         timeout.CancelAfter(_options.HeadTimeout);
                         while (have < contentLength)
                         {
-                            int n = await stream.ReadAsync(body.AsMemory(have), timeout.Token).ConfigureAwait(false);
+                            int n;
+                            try
+                            {
+                                n = await stream.ReadAsync(body.AsMemory(have), timeout.Token).ConfigureAwait(false);
+                            }
+                            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                            {
+                                throw new HttpRefusedException(408, $"the request body took too long ({have} of {contentLength} bytes in {_options.HeadTimeout.TotalSeconds:0.#} s)");
+                            }
                             if (n == 0) return;
                             have += n;
                         }

@@ -23,7 +23,7 @@ public sealed record StoredMachine(long Id, string Name, string? HostId, string?
 /// <summary>What registering an agent's hello gives back.</summary>
 public sealed record Registration(long MachineId, long BootRow, long AckedSeq);
 
-/// <summary>Figures about the store, for /api/status and /metrics.</summary>
+/// <summary>Figures about the store, for /api/status.</summary>
 public sealed record StoreStats(long SamplesWritten, long Duplicates, long Refused, long FailedCommits, int QueueDepth,
     double LastCommitMilliseconds, long DatabaseBytes, long WalBytes, bool Healthy, string? LastError);
 
@@ -379,7 +379,7 @@ public sealed class SampleStore : IAsyncDisposable
     private void Maintain(SqliteTransaction tx)
     {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        // Minutes that ended more than a minute ago are complete (an agent's live sample is at most seconds late).
+        // Minutes that ended at least a minute before the last whole minute are complete (two minutes of slack: a live sample is at most seconds late; later replays re-roll their minutes).
         long upTo = (now - 120_000) / 60000 * 60000;
         if (_rolledUpTo == 0)
         {

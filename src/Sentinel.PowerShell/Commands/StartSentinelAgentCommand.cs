@@ -40,9 +40,9 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
             WriteError(Error("InvalidUrl", ErrorCategory.InvalidArgument, Master, $"'{Master}' is not an http:// or https:// URL.", "Use the master's URL, e.g. http://login01:8080."));
             return;
         }
-        if (Interval < TimeSpan.FromMilliseconds(100) || Interval > TimeSpan.FromHours(1))
+        if (AgentOptions.IntervalProblem(Interval) is { } problem)
         {
-            WriteError(Error("InvalidInterval", ErrorCategory.InvalidArgument, Interval, $"-Interval {Interval} is outside 100 ms to 1 hour.", "Use an interval such as 1s or 5s."));
+            WriteError(Error("InvalidInterval", ErrorCategory.InvalidArgument, Interval, $"-Interval {problem}.", "Use an interval such as 1s or 5s."));
             return;
         }
         var tags = HostIdentity.SlurmTags();
