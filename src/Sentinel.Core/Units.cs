@@ -41,4 +41,25 @@ public static class Units
             ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalDays}d {t.Hours:00}:{t.Minutes:00}")
             : string.Create(CultureInfo.InvariantCulture, $"{t.Hours:00}:{t.Minutes:00}:{t.Seconds:00}");
     }
+
+    /// <summary>Sizes as people type them: "4096", "64K", "64KiB", "64KB", "1.5G" (K, M, G, T are powers of 1024).</summary>
+    public static bool TryParseBytes(string? text, out long bytes)
+    {
+        bytes = 0;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        var t = text.Trim().ToUpperInvariant().Replace(" ", "", StringComparison.Ordinal);
+        if (t.EndsWith("IB", StringComparison.Ordinal)) t = t[..^2];
+        else if (t.EndsWith('B')) t = t[..^1];
+        long scale = 1;
+        if (t.Length > 0 && "KMGTP".IndexOf(t[^1]) is var k and >= 0)
+        {
+            scale = 1L << (10 * (k + 1));
+            t = t[..^1];
+        }
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v < 0) return false;
+        double total = v * scale;
+        if (total > long.MaxValue || total != Math.Floor(total)) return false;
+        bytes = (long)total;
+        return true;
+    }
 }

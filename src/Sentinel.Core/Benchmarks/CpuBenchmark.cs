@@ -1,0 +1,10 @@
+namespace Sentinel.Benchmarks;
+
+// PLACEHOLDER: being written; replaced before commit.
+public sealed class CpuBenchmark : IBenchmark
+{
+    public string Name => "Cpu";
+    public string Description => "";
+    public IReadOnlyList<BenchmarkParameterInfo> Parameters => [];
+    public Task<BenchmarkResult> RunAsync(BenchmarkContext context, CancellationToken cancellationToken) => throw new NotImplementedException();
+}
