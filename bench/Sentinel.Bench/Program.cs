@@ -1,16 +1,34 @@
 using Sentinel.Bench;
 
 // Benchmarks print figures and ratios against a reference run in the same process; they assert nothing.
-var suites = new Dictionary<string, Action<string[]>>(StringComparer.OrdinalIgnoreCase)
+var suites = new (string Name, string Args, string What, Action<string[]> Run)[]
 {
-    ["sample"] = SampleCost.Run,
-    ["sample-breakdown"] = SampleBreakdown.Run,
+    ("sample", "[N]", "CPU and allocation of one sample of this machine, against File.ReadAllText + Split", SampleCost.Run),
+    ("sample-breakdown", "", "CPU per kernel file read, process count and statvfs", SampleBreakdown.Run),
+    ("fleet", "[N,N,...] [options]", "a real master with N simulated agents at 1 Hz: stored/s, master CPU and RSS, send->viewer latency, losses", FleetLoad.Run),
+    ("agent-vs-node-exporter", "[options]", "CPU and RSS of `sentinel agent` at 1 s beside node_exporter scraped every 1 s", AgentVsNodeExporter.Run),
 };
+
 var name = args.Length > 0 ? args[0] : "sample";
-if (!suites.TryGetValue(name, out var suite))
+if (name is "--help" or "-h" or "help")
 {
-    Console.Error.WriteLine($"unknown suite '{name}'; suites: {string.Join(", ", suites.Keys)}");
+    PrintSuites(Console.Out);
+    return 0;
+}
+var suite = suites.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+if (suite.Run is null)
+{
+    Console.Error.WriteLine($"unknown suite '{name}'");
+    PrintSuites(Console.Error);
     return 2;
 }
-suite(args.Skip(1).ToArray());
+suite.Run(args.Skip(1).ToArray());
 return 0;
+
+void PrintSuites(TextWriter w)
+{
+    w.WriteLine("usage: dotnet run -c Release --project bench/Sentinel.Bench -- SUITE [ARGS]   (default suite: sample)");
+    w.WriteLine("suites:");
+    foreach (var s in suites) w.WriteLine($"  {s.Name + " " + s.Args,-38} {s.What}");
+    w.WriteLine("fleet --help and agent-vs-node-exporter --help list their options");
+}
