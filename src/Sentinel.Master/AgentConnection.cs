@@ -146,6 +146,20 @@ internal sealed class AgentConnection : IStoreAck
             {
                 case MessageTypes.Samples:
                     return await SamplesAsync(env.Read(SentinelJsonContext.Default.SampleBatch, ErrorCodes.BadSample)).ConfigureAwait(false);
+                case MessageTypes.Progress:
+                    _ctx.Jobs.Progress(_entry.Name, env.Read(SentinelJsonContext.Default.ProgressReport, ErrorCodes.BadResult));
+                    return true;
+                case MessageTypes.Result:
+                    var report = env.Read(SentinelJsonContext.Default.ResultReport, ErrorCodes.BadResult);
+                    if (report.Result is null)
+                    {
+                        throw new FrameException(ErrorCodes.BadResult, "'result' is missing");
+                    }
+                    if (!_ctx.Jobs.Result(_entry.Name, report))
+                    {
+                        _ctx.Log($"agent '{_entry.Name}': result for job {Truncate(report.JobId)} ignored (that part is no longer running here)");
+                    }
+                    return true;
                 case MessageTypes.Goodbye:
                     Detach(goodbye: true);
                     await CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "goodbye").ConfigureAwait(false);
@@ -223,6 +237,7 @@ internal sealed class AgentConnection : IStoreAck
             ServerTime = _ctx.Time.GetUtcNow(),
         }, SentinelJsonContext.Default.Welcome));
         _ctx.Log($"agent '{hello.Name}' connected from {_remote} (agent {hello.AgentVersion}, boot {hello.BootId[..Math.Min(8, hello.BootId.Length)]}, stored up to seq {reg.AckedSeq})");
+        _ctx.Jobs.MachineAttached(hello.Name, reg.BootRow);
         return true;
     }
 
@@ -294,6 +309,9 @@ internal sealed class AgentConnection : IStoreAck
         _wake.Release();
     }
 
+    /// <summary>Queues a run or cancel frame for this agent.</summary>
+    public void SendControl(byte[] frame) => Send(frame);
+
     private void Send(byte[] frame)
     {
         _outgoing.Writer.TryWrite(frame);
@@ -334,6 +352,10 @@ internal sealed class AgentConnection : IStoreAck
             if (_ctx.Fleet.Detach(e, this, goodbye))
             {
                 _ctx.Log(goodbye ? $"agent '{e.Name}' said goodbye" : $"agent '{e.Name}' disconnected");
+                if (goodbye)
+                {
+                    _ctx.Jobs.MachinesLost([e.Name], "said goodbye (its agent stopped)");
+                }
             }
         }
     }
@@ -377,7 +399,7 @@ internal sealed class AgentConnection : IStoreAck
         }
     }
 
-    private static bool TokenMatches(string? given, string expected)
+    internal static bool TokenMatches(string? given, string expected)
     {
         // Hash both so the comparison takes the same time whatever the lengths.
         var a = SHA256.HashData(Encoding.UTF8.GetBytes(given ?? ""));

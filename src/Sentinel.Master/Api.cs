@@ -17,14 +17,41 @@ internal sealed class Api(MasterContext ctx)
         var req = http.Request;
         var path = req.Path.TrimEnd('/');
         if (path.Length == 0) path = "/";
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        if (req.Method == "POST")
+        {
+            switch (parts)
+            {
+                case ["api", "jobs"]:
+                    await CreateJob(http).ConfigureAwait(false);
+                    return;
+                case ["api", "jobs", var id, "cancel"]:
+                    if (ctx.Jobs.Cancel(id) is { } cancelled)
+                        await Json(http, 200, cancelled, SentinelJsonContext.Default.BenchmarkJob).ConfigureAwait(false);
+                    else
+                        await Error(http, 404, "job-not-found", $"no job '{id}'").ConfigureAwait(false);
+                    return;
+            }
+        }
         if (req.Method != "GET" && req.Method != "HEAD")
         {
             await Error(http, 405, "method-not-allowed", $"{req.Method} is not allowed on {path}").ConfigureAwait(false);
             return;
         }
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
         switch (parts)
         {
+            case ["api", "jobs"]:
+                await Json(http, 200, ctx.Jobs.List(Limit(req.Query)), SentinelJsonContext.Default.ListBenchmarkJob).ConfigureAwait(false);
+                return;
+            case ["api", "jobs", var id]:
+                if (ctx.Jobs.Get(id) is { } job)
+                    await Json(http, 200, job, SentinelJsonContext.Default.BenchmarkJob).ConfigureAwait(false);
+                else
+                    await Error(http, 404, "job-not-found", $"no job '{id}'").ConfigureAwait(false);
+                return;
+            case ["api", "results"]:
+                await Results(http).ConfigureAwait(false);
+                return;
             case []:
                 await Index(http).ConfigureAwait(false);
                 return;
@@ -53,6 +80,74 @@ internal sealed class Api(MasterContext ctx)
                 await Error(http, 404, "not-found", $"no such resource: {path}").ConfigureAwait(false);
                 return;
         }
+    }
+
+    private static int Limit(IReadOnlyDictionary<string, string> q)
+        => q.GetValueOrDefault("limit") is { } text && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? Math.Clamp(n, 1, 1000) : 100;
+
+    private async Task CreateJob(HttpContext http)
+    {
+        JobRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(http.Request.Body, SentinelJsonContext.Default.JobRequest);
+        }
+        catch (JsonException e)
+        {
+            await Error(http, 400, "bad-json", $"the body is not a job request: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+        if (request is null || string.IsNullOrWhiteSpace(request.Benchmark))
+        {
+            await Error(http, 400, "bad-request", "the body needs a 'benchmark', e.g. {\"benchmark\":\"memory-bandwidth\",\"machines\":[\"node01\"]}").ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            var job = ctx.Jobs.Create(request);
+            await http.RespondAsync(201, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(job, SentinelJsonContext.Default.BenchmarkJob),
+                new Dictionary<string, string> { ["Location"] = "/api/jobs/" + Uri.EscapeDataString(job.Id) }).ConfigureAwait(false);
+        }
+        catch (Jobs.JobRequestException e)
+        {
+            await Error(http, e.Status, e.Code, e.Message).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>GET /api/results?benchmark=&amp;machine=a,b&amp;since=&amp;job=&amp;limit=&amp;metrics=true</summary>
+    private async Task Results(HttpContext http)
+    {
+        var q = http.Request.Query;
+        string? benchmark = null;
+        if (q.GetValueOrDefault("benchmark") is { Length: > 0 } b)
+        {
+            if (Benchmarks.BenchmarkCatalog.Find(b) is not { } known)
+            {
+                await Error(http, 400, "unknown-benchmark", $"benchmark: no benchmark '{b}' ({string.Join(", ", Benchmarks.BenchmarkCatalog.Names)})").ConfigureAwait(false);
+                return;
+            }
+            benchmark = known.Name;
+        }
+        if (!TryTime(q.GetValueOrDefault("since"), DateTimeOffset.MinValue, out var since))
+        {
+            await Error(http, 400, "bad-parameter", $"since: '{q["since"]}' is not an ISO-8601 time (e.g. 2026-11-24T09:00:00Z)").ConfigureAwait(false);
+            return;
+        }
+        var machines = q.GetValueOrDefault("machine") is { Length: > 0 } m ? m.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+        var results = ctx.Store.QueryResults(benchmark, machines, since == DateTimeOffset.MinValue ? null : since, q.GetValueOrDefault("job"), Limit(q));
+        if (q.GetValueOrDefault("metrics") is "true" or "1")
+        {
+            // The machine's figures around the run: from a minute before to a minute after, at its own interval.
+            results = results.Select(r =>
+            {
+                if (ctx.Fleet.Find(r.Machine) is not { } entry || r.StartedAt == default) return r;
+                var from = r.StartedAt - TimeSpan.FromMinutes(1);
+                var to = (r.FinishedAt == default ? r.StartedAt : r.FinishedAt) + TimeSpan.FromMinutes(1);
+                var step = TimeSpan.FromSeconds(Math.Max(entry.IntervalSeconds, Math.Ceiling((to - from).TotalSeconds / 500)));
+                return r with { Metrics = ctx.Store.Query(entry.Id, entry.Name, from, to, step) };
+            }).ToList();
+        }
+        await Json(http, 200, results, SentinelJsonContext.Default.ListBenchmarkResult).ConfigureAwait(false);
     }
 
     public MasterStatus Status()

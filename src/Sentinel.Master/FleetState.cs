@@ -47,11 +47,11 @@ internal sealed class FleetState
         }
     }
 
-    /// <summary>Marks machines offline whose last sample is older than their allowed silence. Returns how many changed.</summary>
-    public int SweepOffline()
+    /// <summary>Marks machines offline whose last sample is older than their allowed silence. Returns their names.</summary>
+    public List<string> SweepOffline()
     {
         long now = _time.GetTimestamp();
-        int changed = 0;
+        var changed = new List<string>();
         lock (Lock)
         {
             foreach (var e in _byName.Values)
@@ -61,7 +61,7 @@ internal sealed class FleetState
                 {
                     e.Status = MachineStatus.Offline;
                     e.StatusDirty = true;
-                    changed++;
+                    changed.Add(e.Name);
                 }
             }
         }
@@ -149,6 +149,7 @@ internal sealed class FleetState
             e.Inventory = hello.Inventory;
             e.Tags = new Dictionary<string, string>(hello.Tags, StringComparer.Ordinal);
             e.HostId = hello.HostId;
+            e.Capabilities = new HashSet<string>(hello.Capabilities, StringComparer.Ordinal);
             e.AgentVersion = hello.AgentVersion;
             e.IntervalSeconds = hello.IntervalSeconds;
             e.Connection = connection;

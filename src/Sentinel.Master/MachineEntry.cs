@@ -9,6 +9,8 @@ internal sealed class MachineEntry
     public string? AgentVersion { get; set; }
     public required Inventory Inventory { get; set; }
     public Dictionary<string, string> Tags { get; set; } = [];
+    /// <summary>What the connected agent announced it can do (hello's capabilities).</summary>
+    public HashSet<string> Capabilities { get; set; } = [];
     public double IntervalSeconds { get; set; } = 1;
     public MachineSample? Latest { get; set; }
     /// <summary>Master's monotonic clock at the last sample (or hello); offline detection uses only this.</summary>

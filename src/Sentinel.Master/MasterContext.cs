@@ -10,6 +10,8 @@ internal sealed class MasterContext
     public required SampleStore Store { get; init; }
     public required FleetState Fleet { get; init; }
     public required ViewerHub Viewers { get; init; }
+    /// <summary>Benchmark jobs; set right after the context is made (it needs the fleet and the store).</summary>
+    public Jobs.JobManager Jobs { get; set; } = null!;
     public required string Version { get; init; }
     public required string Source { get; init; }
     public DateTimeOffset StartedAt { get; init; }

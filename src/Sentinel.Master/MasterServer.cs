@@ -18,6 +18,7 @@ public sealed class MasterServer : IAsyncDisposable
     private HttpServer? _http;
     private readonly MasterContext _ctx;
     private readonly Api _api;
+    private readonly NetTestEndpoint _net;
     private int _stopped;
 
     /// <summary>The URL agents and viewers use, e.g. http://127.0.0.1:8080/.</summary>
@@ -39,8 +40,10 @@ public sealed class MasterServer : IAsyncDisposable
             Options = options, Time = time, Store = store, Fleet = fleet, Viewers = hub,
             Version = VersionOf(typeof(MasterServer).Assembly), Source = url.ToString().TrimEnd('/'), StartedAt = time.GetUtcNow(),
         };
+        ctx.Jobs = new Jobs.JobManager(fleet, store, time, ctx.Log);
         _ctx = ctx;
         _api = new Api(ctx);
+        _net = new NetTestEndpoint(ctx);
     }
 
     /// <summary>Binds, opens the store and starts serving. Throws <see cref="MasterStartException"/> naming the problem.</summary>
@@ -112,6 +115,11 @@ public sealed class MasterServer : IAsyncDisposable
         var path = context.Request.Path;
         try
         {
+            if (context.Request.IsWebSocketRequest && path == "/ws/net")
+            {
+                await _net.RunAsync(context, ct).ConfigureAwait(false);
+                return;
+            }
             if (context.Request.IsWebSocketRequest && (path == "/ws/agent" || path == "/ws"))
             {
                 var ws = await context.AcceptWebSocketAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);

@@ -69,7 +69,7 @@ internal sealed class ViewerHub : IAsyncDisposable
     }
 
     private static byte[] SnapshotFrame(MasterContext ctx)
-        => Frames.Write(MessageTypes.Snapshot, new Snapshot { Machines = ctx.Fleet.Snapshot(ctx.Source) }, SentinelJsonContext.Default.Snapshot);
+        => Frames.Write(MessageTypes.Snapshot, new Snapshot { Machines = ctx.Fleet.Snapshot(ctx.Source), Jobs = ctx.Jobs.List(20) }, SentinelJsonContext.Default.Snapshot);
 
     /// <summary>Collects changes (and offline transitions) and sends them to every viewer.</summary>
     internal void Tick()
@@ -94,10 +94,13 @@ internal sealed class ViewerHub : IAsyncDisposable
     {
         {
             var ctx = _context();
-            ctx.Fleet.SweepOffline();
+            var lost = ctx.Fleet.SweepOffline();
+            if (lost.Count > 0) ctx.Jobs.MachinesLost(lost, "went offline (silent for 3 intervals)");
+            ctx.Jobs.Tick();
             var changes = ctx.Fleet.TakeChanges(ctx.Source);
-            if (changes.Count == 0) return;
-            var frame = Frames.Write(MessageTypes.Update, new FleetUpdate { Machines = changes }, SentinelJsonContext.Default.FleetUpdate);
+            var jobs = ctx.Jobs.TakeChanges();
+            if (changes.Count == 0 && jobs.Count == 0) return;
+            var frame = Frames.Write(MessageTypes.Update, new FleetUpdate { Machines = changes, Jobs = jobs }, SentinelJsonContext.Default.FleetUpdate);
             Viewer[] viewers;
             lock (_viewers) viewers = _viewers.ToArray();
             foreach (var v in viewers) v.Enqueue(frame);

@@ -71,6 +71,29 @@ internal static class Api
         => (await Http.GetFromJsonAsync(new Uri(master, "api/status"), SentinelJsonContext.Default.MasterStatus))!;
 
     public static Task<HttpResponseMessage> Get(Uri master, string path) => Http.GetAsync(new Uri(master, path));
+
+    public static Task<HttpResponseMessage> Post(Uri master, string path, string json)
+        => Http.PostAsync(new Uri(master, path), new StringContent(json, Encoding.UTF8, "application/json"));
+
+    /// <summary>POST /api/jobs, expecting 201.</summary>
+    public static async Task<BenchmarkJob> StartJob(Uri master, string json)
+    {
+        var r = await Post(master, "api/jobs", json);
+        var body = await r.Content.ReadAsStringAsync();
+        Assert.True(r.StatusCode == System.Net.HttpStatusCode.Created, $"POST /api/jobs: {(int)r.StatusCode} {body}");
+        return JsonSerializer.Deserialize(body, SentinelJsonContext.Default.BenchmarkJob)!;
+    }
+
+    public static async Task<BenchmarkJob> Job(Uri master, string id)
+        => (await Http.GetFromJsonAsync(new Uri(master, "api/jobs/" + id), SentinelJsonContext.Default.BenchmarkJob))!;
+
+    /// <summary>Polls the job until it has ended (not queued or running).</summary>
+    public static async Task<BenchmarkJob> WaitJob(Uri master, string id, TimeSpan timeout)
+    {
+        BenchmarkJob job = null!;
+        await Wait.Until(async () => (job = await Job(master, id)).State is not (BenchmarkState.Queued or BenchmarkState.Running), timeout, $"job {id} ends");
+        return job;
+    }
 }
 
 /// <summary>A hand-driven WebSocket peer, for sending exactly the frames a test wants (good or hostile).</summary>
@@ -90,10 +113,11 @@ internal sealed class RawPeer : IAsyncDisposable
         return peer;
     }
 
-    public static Hello HelloFor(string name, string host = "host-a", string? token = null, double interval = 1) => new()
+    public static Hello HelloFor(string name, string host = "host-a", string? token = null, double interval = 1, bool benchmarks = false) => new()
     {
         Name = name, Token = token, BootId = Guid.NewGuid().ToString("N"), HostId = host, AgentVersion = "test",
         IntervalSeconds = interval, Inventory = new Inventory { HostName = host },
+        Capabilities = benchmarks ? [Capabilities.Benchmarks] : [],
     };
 
     public Task SendText(string text) => Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, Timeout());

@@ -34,6 +34,7 @@ public sealed class SentinelAgent : IAsyncDisposable
     private volatile string? _lastError;
     private ClientWebSocket? _ws;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly AgentJobs _jobs;
 
     public static string Version { get; } = (typeof(SentinelAgent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0").Split('+')[0];
 
@@ -53,6 +54,8 @@ public sealed class SentinelAgent : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _random = random ?? Random.Shared;
         _buffer = new SampleBuffer(options.Capacity);
+        _jobs = new AgentJobs(() => new Benchmarks.BenchmarkContext { Inventory = _source.Inventory, Master = _options.Master, Token = _options.Token, Time = _time },
+            _options.Name, () => _newData.Release(), Log, _time);
     }
 
     public AgentOptions Options => _options;
@@ -204,6 +207,7 @@ public sealed class SentinelAgent : IAsyncDisposable
             IntervalSeconds = _options.Interval.TotalSeconds,
             Inventory = _source.Inventory,
             Tags = _options.Tags,
+            Capabilities = [Capabilities.Benchmarks],
         }, SentinelJsonContext.Default.Hello), ct).ConfigureAwait(false);
 
         Welcome welcome;
@@ -269,16 +273,29 @@ public sealed class SentinelAgent : IAsyncDisposable
                 Log($"agent '{_options.Name}': bad frame from master: {e.Message}");
                 continue;
             }
-            switch (env.Type)
+            try
             {
-                case MessageTypes.Ack:
-                    Acked(env.Read(SentinelJsonContext.Default.Ack, ErrorCodes.BadEnvelope).Seq);
-                    break;
-                case MessageTypes.Error:
-                    var error = env.Read(SentinelJsonContext.Default.ErrorMessage, ErrorCodes.BadEnvelope);
-                    _lastError = $"{error.Code}: {error.Message}";
-                    Log($"agent '{_options.Name}': master says {error.Code}: {error.Message}");
-                    break;
+                switch (env.Type)
+                {
+                    case MessageTypes.Ack:
+                        Acked(env.Read(SentinelJsonContext.Default.Ack, ErrorCodes.BadEnvelope).Seq);
+                        break;
+                    case MessageTypes.Run:
+                        _jobs.Start(env.Read(SentinelJsonContext.Default.RunRequest, ErrorCodes.BadEnvelope), _stop.Token);
+                        break;
+                    case MessageTypes.Cancel:
+                        _jobs.Cancel(env.Read(SentinelJsonContext.Default.CancelRequest, ErrorCodes.BadEnvelope).JobId);
+                        break;
+                    case MessageTypes.Error:
+                        var error = env.Read(SentinelJsonContext.Default.ErrorMessage, ErrorCodes.BadEnvelope);
+                        _lastError = $"{error.Code}: {error.Message}";
+                        Log($"agent '{_options.Name}': master says {error.Code}: {error.Message}");
+                        break;
+                }
+            }
+            catch (FrameException e)
+            {
+                Log($"agent '{_options.Name}': bad {env.Type} frame from master: {e.Message}");
             }
         }
     }
@@ -303,6 +320,12 @@ public sealed class SentinelAgent : IAsyncDisposable
                 sentUpTo = acked; // the master may have dropped them (store busy, disk full): send again from the ack
                 waitingSince = _time.GetTimestamp();
                 Log($"agent '{_options.Name}': no ack for {_options.AckTimeout.TotalSeconds:0} s; resending after seq {acked}");
+            }
+            // Job frames first: they are few and small, and an operator is watching them.
+            while (_jobs.TryPeek(out var jobFrame))
+            {
+                await SendAsync(ws, jobFrame, ct).ConfigureAwait(false);
+                _jobs.Sent();
             }
             var batch = _buffer.TakeAfter(Math.Max(sentUpTo, acked), ProtocolLimits.TargetBatchBytes);
             if (batch.Count > 0)
@@ -365,6 +388,7 @@ public sealed class SentinelAgent : IAsyncDisposable
     {
         if (_stop.IsCancellationRequested || _stopping) return;
         _stopping = true;
+        await _jobs.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         // No new samples from here on, so "everything acked" is a state that can be reached.
         _stopSampling.Cancel();
         if (_sampling is not null)

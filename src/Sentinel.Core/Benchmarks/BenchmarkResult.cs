@@ -48,6 +48,8 @@ public sealed record BenchmarkResult
     public System.Text.Json.JsonElement? Data { get; init; }
     /// <summary>The machine as it was when the run started.</summary>
     public Inventory? Inventory { get; init; }
+    /// <summary>The machine's metrics from a minute before the run to a minute after, when read back from a master with them.</summary>
+    public MetricSeries? Metrics { get; init; }
 }
 
 /// <summary>How one figure varied across repetitions.</summary>

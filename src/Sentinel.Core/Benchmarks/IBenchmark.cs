@@ -42,6 +42,9 @@ public sealed class BenchmarkContext
     /// <summary>The master this run was sent by, when there is one (the Network benchmark measures against it).</summary>
     public Uri? Master { get; init; }
 
+    /// <summary>The agent token for <see cref="Master"/>, when it requires one.</summary>
+    public string? Token { get; init; }
+
     /// <summary>Clock for durations.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

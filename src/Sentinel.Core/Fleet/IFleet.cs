@@ -1,3 +1,5 @@
+using Sentinel.Benchmarks;
+
 namespace Sentinel.Fleet;
 
 /// <summary>What to list: names (wildcards allowed), a status, tags that must all match.</summary>
@@ -44,11 +46,30 @@ public interface IFleet : IAsyncDisposable
 
     /// <summary>A machine's stored history. Throws <see cref="FleetException"/> when there is none (no master) or no such machine.</summary>
     Task<MetricSeries> GetMetricsAsync(string name, DateTimeOffset? since, DateTimeOffset? until, TimeSpan? step, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs a benchmark on <paramref name="machines"/> (all online ones when empty) at once: progress as it
+    /// comes, and each machine's result as it finishes (failed and cancelled ones too). Cancelling the
+    /// enumeration cancels the runs. Throws <see cref="FleetException"/> for an unknown benchmark,
+    /// parameter or machine before anything runs.
+    /// </summary>
+    IAsyncEnumerable<BenchmarkEvent> RunBenchmarkAsync(string benchmark, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string> machines,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Results kept from earlier runs, newest first.</summary>
+    Task<IReadOnlyList<BenchmarkResult>> GetBenchmarkResultsAsync(ResultQuery query, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A moment of a benchmark run on a fleet: one machine's progress, or its result.</summary>
+public sealed record BenchmarkEvent(string Machine, string? JobId, BenchmarkProgress? Progress, BenchmarkResult? Result);
+
+/// <summary>Which stored results to read: by benchmark (either name form), machines, time, job; the newest <see cref="Last"/>.</summary>
+public sealed record ResultQuery(string? Benchmark = null, IReadOnlyList<string>? Machines = null, DateTimeOffset? Since = null, string? JobId = null,
+    int Last = 100, bool IncludeMetrics = false);
 
 /// <summary>What a fleet could not do, with a stable reason for error ids.</summary>
 public sealed class FleetException(string reason, string message, Exception? inner = null) : Exception(message, inner)
 {
-    /// <summary>MachineNotFound, MasterUnreachable, NoHistory, BadRequest, MasterError.</summary>
+    /// <summary>MachineNotFound, JobNotFound, MasterUnreachable, NoHistory, NoMachines, BadRequest, Unauthorized, MasterError.</summary>
     public string Reason { get; } = reason;
 }

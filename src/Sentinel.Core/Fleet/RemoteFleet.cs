@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Sentinel.Benchmarks;
 using Sentinel.Json;
 
 namespace Sentinel.Fleet;
@@ -46,12 +47,92 @@ public sealed class RemoteFleet : IFleet
         return GetAsync(path, SentinelJsonContext.Default.MetricSeries, cancellationToken);
     }
 
-    private async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> info, CancellationToken cancellationToken)
+    public async IAsyncEnumerable<BenchmarkEvent> RunBenchmarkAsync(string benchmark, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string> machines,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = new JobRequest { Benchmark = benchmark, Parameters = new Dictionary<string, string>(parameters), Machines = machines.ToList() };
+        var body = JsonSerializer.Serialize(request, SentinelJsonContext.Default.JobRequest);
+        var job = await SendAsync(HttpMethod.Post, "api/jobs", body, SentinelJsonContext.Default.BenchmarkJob, cancellationToken).ConfigureAwait(false);
+        var told = new Dictionary<string, (double Progress, string? Stage)>(StringComparer.Ordinal);
+        var finished = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
+        {
+            foreach (var part in job.Parts)
+            {
+                if (finished.Contains(part.Machine)) continue;
+                if (part.State is BenchmarkState.Completed or BenchmarkState.Failed or BenchmarkState.Cancelled)
+                {
+                    finished.Add(part.Machine);
+                    yield return new BenchmarkEvent(part.Machine, job.Id, null, part.Result ?? new BenchmarkResult
+                    {
+                        Benchmark = job.Benchmark, Machine = part.Machine, JobId = job.Id, State = part.State, Error = part.Error,
+                        StartedAt = part.StartedAt ?? job.CreatedAt, FinishedAt = part.FinishedAt ?? job.CreatedAt, Parameters = job.Parameters,
+                    });
+                }
+                else if (!told.TryGetValue(part.Machine, out var last) || last.Progress != part.Progress || last.Stage != part.Stage)
+                {
+                    told[part.Machine] = (part.Progress, part.Stage);
+                    yield return new BenchmarkEvent(part.Machine, job.Id, new BenchmarkProgress(part.Progress, part.Stage ?? part.State.ToString().ToLowerInvariant()), null);
+                }
+            }
+            if (finished.Count == job.Parts.Count) yield break;
+            job = await PollAsync(job.Id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits a moment and reads the job again; on cancellation, asks the master to cancel it first.</summary>
+    private async Task<BenchmarkJob> PollAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+            return await GetAsync("api/jobs/" + Uri.EscapeDataString(id), SentinelJsonContext.Default.BenchmarkJob, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await CancelJobAsync(id).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Asks the master to cancel a job (best effort, a few seconds at most: the caller is already leaving).</summary>
+    public async Task CancelJobAsync(string id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await SendAsync(HttpMethod.Post, $"api/jobs/{Uri.EscapeDataString(id)}/cancel", "", SentinelJsonContext.Default.BenchmarkJob, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FleetException or OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>How often a running job is read back.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    public async Task<IReadOnlyList<BenchmarkResult>> GetBenchmarkResultsAsync(ResultQuery query, CancellationToken cancellationToken = default)
+    {
+        var q = new List<string> { "limit=" + query.Last.ToString(CultureInfo.InvariantCulture) };
+        if (query.Benchmark is { } b) q.Add("benchmark=" + Uri.EscapeDataString(b));
+        if (query.JobId is { } j) q.Add("job=" + Uri.EscapeDataString(j));
+        if (query.Since is { } s) q.Add("since=" + Uri.EscapeDataString(s.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)));
+        if (query.Machines is { Count: > 0 } m) q.Add("machine=" + Uri.EscapeDataString(string.Join(",", m)));
+        if (query.IncludeMetrics) q.Add("metrics=true");
+        return await GetAsync("api/results?" + string.Join("&", q), SentinelJsonContext.Default.ListBenchmarkResult, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<T> GetAsync<T>(string path, JsonTypeInfo<T> info, CancellationToken cancellationToken)
+        => SendAsync(HttpMethod.Get, path, null, info, cancellationToken);
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, string? json, JsonTypeInfo<T> info, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
         {
-            response = await _http.GetAsync(new Uri(Master, path), cancellationToken).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(method, new Uri(Master, path));
+            if (json is not null) request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
@@ -70,7 +151,9 @@ public sealed class RemoteFleet : IFleet
                 var reason = response.StatusCode switch
                 {
                     HttpStatusCode.NotFound when code == "machine-not-found" => "MachineNotFound",
+                    HttpStatusCode.NotFound when code == "job-not-found" => "JobNotFound",
                     HttpStatusCode.BadRequest => "BadRequest",
+                    HttpStatusCode.Conflict when code == "no-machines" => "NoMachines",
                     HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => "Unauthorized",
                     _ => "MasterError",
                 };

@@ -28,6 +28,15 @@ namespace Sentinel.Json;
 [JsonSerializable(typeof(Protocol.ErrorMessage))]
 [JsonSerializable(typeof(Protocol.Snapshot))]
 [JsonSerializable(typeof(Protocol.FleetUpdate))]
+[JsonSerializable(typeof(Protocol.RunRequest))]
+[JsonSerializable(typeof(Protocol.CancelRequest))]
+[JsonSerializable(typeof(Protocol.ProgressReport))]
+[JsonSerializable(typeof(Protocol.ResultReport))]
+[JsonSerializable(typeof(BenchmarkResult))]
+[JsonSerializable(typeof(List<BenchmarkResult>))]
+[JsonSerializable(typeof(BenchmarkJob))]
+[JsonSerializable(typeof(List<BenchmarkJob>))]
+[JsonSerializable(typeof(JobRequest))]
 public sealed partial class SentinelJsonContext : JsonSerializerContext
 {
     /// <summary>Indented output for people (the CLI's --json).</summary>

@@ -7,9 +7,17 @@ public static class MessageTypes
     public const string Hello = "hello";
     public const string Samples = "samples";
     public const string Goodbye = "goodbye";
+    /// <summary>How far a benchmark run is.</summary>
+    public const string Progress = "progress";
+    /// <summary>A benchmark run's end: completed, failed or cancelled, with its figures.</summary>
+    public const string Result = "result";
     // master -> agent
     public const string Welcome = "welcome";
     public const string Ack = "ack";
+    /// <summary>Run a benchmark (agents that announced the "benchmarks" capability).</summary>
+    public const string Run = "run";
+    /// <summary>Stop a benchmark run; the agent answers with a cancelled result.</summary>
+    public const string Cancel = "cancel";
     // master -> agent or viewer
     public const string Error = "error";
     // master -> viewer
@@ -111,18 +119,61 @@ public static class ErrorCodes
     public const string StoreUnavailable = "store-unavailable";
     /// <summary>A newer connection from the same host took the machine over; closed with 1000.</summary>
     public const string Replaced = "replaced";
+    /// <summary>A progress or result frame that does not fit: unknown job, bad figures.</summary>
+    public const string BadResult = "bad-result";
 }
 
-/// <summary>First frame on /ws: every machine as it is now.</summary>
+/// <summary>What agents announce in hello's capabilities.</summary>
+public static class Capabilities
+{
+    /// <summary>The agent runs benchmarks on "run" and answers with progress and result.</summary>
+    public const string Benchmarks = "benchmarks";
+}
+
+/// <summary>Master to agent: run one benchmark now. The agent runs one at a time.</summary>
+public sealed class RunRequest
+{
+    public required string JobId { get; init; }
+    /// <summary>The benchmark's PowerShell name (MemoryBandwidth, …).</summary>
+    public required string Benchmark { get; init; }
+    public Dictionary<string, string> Parameters { get; init; } = [];
+}
+
+/// <summary>Master to agent: stop the run of this job.</summary>
+public sealed class CancelRequest
+{
+    public required string JobId { get; init; }
+}
+
+/// <summary>Agent to master: how far the run of a job is.</summary>
+public sealed class ProgressReport
+{
+    public required string JobId { get; init; }
+    /// <summary>0 to 1.</summary>
+    public double Fraction { get; init; }
+    public string Stage { get; init; } = "";
+}
+
+/// <summary>Agent to master: the run of a job ended (its state says how).</summary>
+public sealed class ResultReport
+{
+    public required string JobId { get; init; }
+    public required BenchmarkResult Result { get; init; }
+}
+
+/// <summary>First frame on /ws: every machine as it is now, and the recent benchmark jobs.</summary>
 public sealed class Snapshot
 {
     public List<Machine> Machines { get; init; } = [];
+    public List<BenchmarkJob> Jobs { get; init; } = [];
 }
 
-/// <summary>What changed since the last update: new samples, status changes, new machines.</summary>
+/// <summary>What changed since the last update: new samples, status changes, new machines, jobs that moved.</summary>
 public sealed class FleetUpdate
 {
     public List<MachineUpdate> Machines { get; init; } = [];
+    /// <summary>Jobs whose state, progress or results changed, each whole.</summary>
+    public List<BenchmarkJob> Jobs { get; init; } = [];
 }
 
 /// <summary>One machine's change. <see cref="Machine"/> is set when the machine is new or its inventory or tags changed.</summary>

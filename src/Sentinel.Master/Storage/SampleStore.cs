@@ -32,7 +32,7 @@ public sealed record StoreStats(long SamplesWritten, long Duplicates, long Refus
 /// channel, so network threads never wait on the disk: they queue and move on, and are told when
 /// what they queued is committed. WAL mode lets readers (the REST API) run beside the writer.
 /// </summary>
-public sealed class SampleStore : IAsyncDisposable
+public sealed partial class SampleStore : IAsyncDisposable
 {
     private abstract record Work;
     private sealed record SampleWork(long MachineId, long BootRow, long Seq, MachineSample Sample, IStoreAck? Ack) : Work;
@@ -241,6 +241,9 @@ public sealed class SampleStore : IAsyncDisposable
                             break;
                         case MaintenanceWork:
                             Maintain(tx);
+                            break;
+                        case JobWork j:
+                            SaveJob(tx, j);
                             break;
                     }
                 }

@@ -45,6 +45,23 @@ internal static class Schema
             net_rx REAL, net_tx REAL, gpu_util REAL, gpu_mem REAL, gpu_temp REAL, gpu_power REAL, load1 REAL,
             PRIMARY KEY (machine_id, t)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS rollup_t ON rollup_1m (t);
+        CREATE TABLE IF NOT EXISTS jobs (
+            id TEXT PRIMARY KEY,
+            created INTEGER NOT NULL,
+            benchmark TEXT NOT NULL,
+            state TEXT NOT NULL,
+            json TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created);
+        CREATE TABLE IF NOT EXISTS results (
+            job_id TEXT NOT NULL,
+            machine TEXT NOT NULL,
+            benchmark TEXT NOT NULL,
+            state TEXT NOT NULL,
+            started INTEGER,
+            finished INTEGER,
+            json TEXT NOT NULL,
+            PRIMARY KEY (job_id, machine)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS results_finished ON results (finished);
         """;
 
     /// <summary>The headline columns, in insert order after (machine_id, boot, seq, t, interval).</summary>
