@@ -156,6 +156,7 @@ internal static class AgentVsNodeExporter
 
             var procs = agents.Select(a => (a.Label, a.Process)).Append(("node_exporter", ne)).Append(("(master, not compared)", master)).ToList();
             var cpu0 = procs.Select(p => ProcStat.ReadCpu(p.Item2.Id)).ToArray();
+            double busy0 = ProcStat.MachineBusySeconds();
             var rss = procs.Select(_ => new List<double>()).ToArray();
             var stored0 = (await StatusOf(api))?.SamplesStored ?? 0;
             long t0 = Stopwatch.GetTimestamp();
@@ -167,6 +168,7 @@ internal static class AgentVsNodeExporter
             }
             double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             var cpu1 = procs.Select(p => ProcStat.ReadCpu(p.Item2.Id)).ToArray();
+            double busy1 = ProcStat.MachineBusySeconds();
             var stored1 = (await StatusOf(api))?.SamplesStored ?? 0;
             scrapeStop.Cancel();
             var scrapes = await scraper;
@@ -193,6 +195,9 @@ internal static class AgentVsNodeExporter
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{procs[i].Item1,-24} {cpuS[i],7:0.000} {100 * cpuS[i] / seconds,6:0.00} {rssMean[i],11:0.0} {rssMax,10:0.0}{(precise ? "" : "   (CPU from 10 ms ticks: a thread ended in the window)")}"));
             }
+            double others = busy1 - busy0 - cpuS.Sum();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"(everything else)",-24} {others,7:0.000} {100 * others / seconds,6:0.00}   (this bench and its scrapes, and any other process: above a few %, rerun)"));
             int exporterRow = agents.Count;
             foreach (var i in Enumerable.Range(0, agents.Count))
             {

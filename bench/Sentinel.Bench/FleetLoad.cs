@@ -68,9 +68,10 @@ internal static class FleetLoad
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, shared by the master and this load generator; this process's open-file limit {openFiles}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"reference: one agent's own sample of this machine (Sampler.Next + serialise the frame) costs {agentCost:0.0} us CPU, measured first in this process"));
+        Console.WriteLine("CPU% is of one core (200% = the whole machine); others% = every other process on the machine in the window: above a few %, rerun");
         Console.WriteLine($"holds = every agent connected and stayed, p99 send->viewer < {o.P99LimitMs:0} ms, lost = 0 (sent - rows in the master's database after it stopped)");
         Console.WriteLine();
-        Console.WriteLine($"{"N",6} {"sent/s",8} {"stored/s",8} {"master CPU%",11} {"us/sample",9} {"RSS MB",7} {"bench CPU%",10} {"p50 ms",7} {"p99 ms",7} {"max ms",7} {"in db",8} {"lost",5}  holds");
+        Console.WriteLine($"{"N",6} {"sent/s",8} {"stored/s",8} {"master CPU%",11} {"us/sample",9} {"RSS MB",7} {"bench CPU%",10} {"others%",7} {"p50 ms",7} {"p99 ms",7} {"max ms",7} {"in db",8} {"lost",5}  holds");
 
         var results = new List<Result>();
         var queue = new Queue<int>(o.Counts);
@@ -165,7 +166,7 @@ internal static class FleetLoad
     private sealed class Result
     {
         public int N;
-        public double SentPerSecond, StoredPerSecond, MasterCpuPercent, MasterRssMb, BenchCpuPercent, P50, P99, Max;
+        public double SentPerSecond, StoredPerSecond, MasterCpuPercent, MasterRssMb, BenchCpuPercent, OthersCpuPercent, P50, P99, Max;
         public long RowsInDatabase = -1, Lost;
         public string? Broke;
         public List<string> Details { get; } = [];
@@ -175,7 +176,7 @@ internal static class FleetLoad
         private static string Ms(double v) => double.IsNaN(v) ? "-" : v.ToString("0.0", CultureInfo.InvariantCulture);
 
         public string Line() => string.Create(CultureInfo.InvariantCulture,
-            $"{N,6} {SentPerSecond,8:0.0} {StoredPerSecond,8:0.0} {MasterCpuPercent,11:0.0} {(StoredPerSecond > 0 ? MasterMicrosPerSample : double.NaN),9:0.0} {MasterRssMb,7:0.0} {BenchCpuPercent,10:0.0} " +
+            $"{N,6} {SentPerSecond,8:0.0} {StoredPerSecond,8:0.0} {MasterCpuPercent,11:0.0} {(StoredPerSecond > 0 ? MasterMicrosPerSample : double.NaN),9:0.0} {MasterRssMb,7:0.0} {BenchCpuPercent,10:0.0} {OthersCpuPercent,7:0} " +
             $"{Ms(P50),7} {Ms(P99),7} {Ms(Max),7} {(RowsInDatabase >= 0 ? RowsInDatabase.ToString(CultureInfo.InvariantCulture) : "?"),8} {Lost,5}  {(Broke is null ? "yes" : "NO")}");
     }
 
@@ -207,7 +208,7 @@ internal static class FleetLoad
             // The measured window.
             var status0 = await Status(http);
             long sent0 = fleet.Sent;
-            double masterCpu0 = ProcStat.CpuSeconds(master.Id), benchCpu0 = ProcStat.CpuSeconds(Environment.ProcessId);
+            double masterCpu0 = ProcStat.CpuSeconds(master.Id), benchCpu0 = ProcStat.CpuSeconds(Environment.ProcessId), busy0 = ProcStat.MachineBusySeconds();
             var threads0 = o.Threads ? ProcStat.CpuByThreadName(master.Id) : null;
             long t0 = Stopwatch.GetTimestamp();
             fleet.Recording = true;
@@ -227,7 +228,7 @@ internal static class FleetLoad
             fleet.Recording = false;
             double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             long sent1 = fleet.Sent;
-            double masterCpu1 = ProcStat.CpuSeconds(master.Id), benchCpu1 = ProcStat.CpuSeconds(Environment.ProcessId);
+            double masterCpu1 = ProcStat.CpuSeconds(master.Id), benchCpu1 = ProcStat.CpuSeconds(Environment.ProcessId), busy1 = ProcStat.MachineBusySeconds();
             var threads1 = o.Threads ? ProcStat.CpuByThreadName(master.Id) : null;
             var status1 = await Status(http);
             int liveAtEnd = fleet.Live;
@@ -251,6 +252,7 @@ internal static class FleetLoad
             result.MasterCpuPercent = 100 * (masterCpu1 - masterCpu0) / seconds;
             result.MasterRssMb = rssMax;
             result.BenchCpuPercent = 100 * (benchCpu1 - benchCpu0) / seconds;
+            result.OthersCpuPercent = Math.Max(0, 100 * (busy1 - busy0) / seconds - result.MasterCpuPercent - result.BenchCpuPercent);
             result.P50 = Procs.Percentile(lat, 50);
             result.P99 = Procs.Percentile(lat, 99);
             result.Max = lat.Count > 0 ? lat[^1] : double.NaN;

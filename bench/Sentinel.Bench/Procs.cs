@@ -91,6 +91,16 @@ internal static partial class ProcStat
         return allStayed && Math.Abs(precise - ticks) <= 2.5 / TicksPerSecond ? (precise, true) : (ticks, false);
     }
 
+    /// <summary>CPU seconds the whole machine has been busy (every core: /proc/stat user..steal, less idle and iowait).</summary>
+    public static double MachineBusySeconds()
+    {
+        // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is already in user)
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long busy = 0;
+        foreach (int i in new[] { 1, 2, 3, 6, 7, 8 }) busy += long.Parse(f[i], CultureInfo.InvariantCulture);
+        return busy / TicksPerSecond;
+    }
+
     /// <summary>VmRSS of <paramref name="pid"/> in MB (MiB); NaN if it is gone.</summary>
     public static double RssMegabytes(int pid) => StatusKilobytes(pid, "VmRSS:") / 1024.0;
 

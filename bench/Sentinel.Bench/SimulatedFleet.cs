@@ -24,11 +24,13 @@ internal sealed class SimulatedFleet(int n, Uri agentUri, Uri viewerUri) : IAsyn
         public long Seq;          // written by the sender thread only
         public long Acked;        // written by the receive loop
         public long NextDue;      // Stopwatch timestamp; sender thread only
-        public long LastSendTicks, LastSendSeq; // for the send -> ack latency
+        /// <summary>When the last few sends went out, by seq % length, for the send -> ack latency (an ack may come after later sends).</summary>
+        public readonly long[] SentAt = new long[SendTimes];
         public int Busy;          // 1 while a send is in flight
         public volatile bool Live;
     }
 
+    private const int SendTimes = 16;
     private readonly Agent?[] _agents = new Agent?[n];
     private readonly List<Task> _receivers = [];
     private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero });
@@ -327,9 +329,10 @@ internal sealed class SimulatedFleet(int n, Uri agentUri, Uri viewerUri) : IAsyn
                 break;
             case MessageTypes.Ack:
                 if (seq > Volatile.Read(ref a.Acked)) Volatile.Write(ref a.Acked, seq);
-                if (_recording && seq == Volatile.Read(ref a.LastSendSeq))
+                // Acks coalesce to the highest stored seq: the one acked is timed (if it was sent recently enough to be remembered).
+                if (_recording && seq > 0 && Volatile.Read(ref a.Seq) - seq < SendTimes)
                 {
-                    float ms = (float)Stopwatch.GetElapsedTime(Volatile.Read(ref a.LastSendTicks)).TotalMilliseconds;
+                    float ms = (float)Stopwatch.GetElapsedTime(Volatile.Read(ref a.SentAt[seq % SendTimes])).TotalMilliseconds;
                     lock (_ackLatencies) _ackLatencies.Add(ms);
                 }
                 break;
@@ -410,8 +413,7 @@ internal sealed class SimulatedFleet(int n, Uri agentUri, Uri viewerUri) : IAsyn
         int length = buffer.WrittenCount;
         if (a.SendBuffer.Length < length) a.SendBuffer = new byte[length * 2];
         buffer.WrittenSpan.CopyTo(a.SendBuffer);
-        Volatile.Write(ref a.LastSendTicks, Stopwatch.GetTimestamp());
-        Volatile.Write(ref a.LastSendSeq, seq);
+        Volatile.Write(ref a.SentAt[seq % SendTimes], Stopwatch.GetTimestamp());
         Volatile.Write(ref a.Seq, seq);
         Interlocked.Increment(ref _sent);
         Volatile.Write(ref a.Busy, 1);
