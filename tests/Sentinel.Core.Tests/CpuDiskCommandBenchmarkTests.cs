@@ -1,0 +1,223 @@
+using System.Globalization;
+using Sentinel.Benchmarks;
+
+namespace Sentinel.Tests;
+
+internal static class Bench
+{
+    public static Inventory Machine { get; } = new() { HostName = "bench-test", Threads = Environment.ProcessorCount };
+
+    public static BenchmarkContext Context(IProgress<BenchmarkProgress>? progress = null, params (string Key, string Value)[] parameters)
+        => new()
+        {
+            Inventory = Machine,
+            Parameters = new BenchmarkParameters(parameters.ToDictionary(p => p.Key, p => p.Value)),
+            Progress = progress,
+        };
+
+    public static BenchmarkContext Context(params (string Key, string Value)[] parameters) => Context(null, parameters);
+
+    /// <summary>True once the process is gone (or only a zombie waiting for its parent).</summary>
+    public static bool Gone(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
+    public static async Task<bool> GoneWithin(int pid, TimeSpan limit)
+    {
+        var until = DateTime.UtcNow + limit;
+        while (!Gone(pid))
+        {
+            if (DateTime.UtcNow > until) return false;
+            await Task.Delay(50);
+        }
+        return true;
+    }
+
+    public static async Task<int> ReadPid(string file)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            if (File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid)) return pid;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("the command never wrote its child's pid");
+    }
+
+    /// <summary>Records progress reports synchronously (Progress&lt;T&gt; would post them later).</summary>
+    public sealed class Recorder : IProgress<BenchmarkProgress>
+    {
+        private readonly List<BenchmarkProgress> _seen = [];
+        public IReadOnlyList<BenchmarkProgress> Seen { get { lock (_seen) return _seen.ToList(); } }
+        public Action<BenchmarkProgress>? OnReport { get; set; }
+        public void Report(BenchmarkProgress value)
+        {
+            lock (_seen) _seen.Add(value);
+            OnReport?.Invoke(value);
+        }
+    }
+}
+
+/// <summary>The Cpu, Disk and Command benchmarks; one collection, so they do not compete with each other for the cores.</summary>
+public static class CpuDiskCommandBenchmarkTests
+{
+    public const string Collection = "CpuDiskCommand benchmarks";
+}
+
+[Collection(CpuDiskCommandBenchmarkTests.Collection)]
+public class CpuDiskCommandBenchmarkTests_Command
+{
+    private readonly CommandBenchmark _command = new();
+
+    [Fact]
+    public async Task Json_on_stdout_is_kept_as_data_and_the_exit_code_is_a_figure()
+    {
+        var r = await _command.RunAsync(Bench.Context(("command", "printf"), ("arguments", "'{\"a\": 1, \"list\": [2, 3], \"name\": \"x y\"}'")), CancellationToken.None);
+
+        Assert.Equal("Command", r.Benchmark);
+        Assert.Equal("bench-test", r.Machine);
+        Assert.Equal(0, r.Values["exitCode"]);
+        Assert.NotNull(r.Data);
+        Assert.Equal(1, r.Data.Value.GetProperty("a").GetInt32());
+        Assert.Equal([2, 3], r.Data.Value.GetProperty("list").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal("x y", r.Data.Value.GetProperty("name").GetString());
+        Assert.Equal("{\"a\": 1, \"list\": [2, 3], \"name\": \"x y\"}", r.Output);
+        Assert.Equal("printf", r.Parameters["command"]);
+        Assert.Equal("false", r.Parameters["shell"]);
+        Assert.Equal("10m", r.Parameters["timeout"]);
+    }
+
+    [Fact]
+    public async Task A_json_array_counts_too_and_plain_text_is_no_data()
+    {
+        var array = await _command.RunAsync(Bench.Context(("command", "echo '[1, 2]'"), ("shell", "true")), CancellationToken.None);
+        Assert.Equal(2, array.Data!.Value.GetArrayLength());
+
+        var text = await _command.RunAsync(Bench.Context(("command", "echo"), ("arguments", "hello {world}")), CancellationToken.None);
+        Assert.Null(text.Data);
+        Assert.Equal("hello {world}\n", text.Output);
+    }
+
+    [Fact]
+    public async Task Non_zero_exit_fails_naming_the_code_and_the_end_of_stderr()
+    {
+        var context = Bench.Context(("command", "echo first >&2; echo 'it broke' >&2; exit 3"), ("shell", "true"));
+        var e = await Assert.ThrowsAsync<CommandFailedException>(() => _command.RunAsync(context, CancellationToken.None));
+        Assert.Equal(3, e.ExitCode);
+        Assert.Contains("exited with code 3", e.Message);
+        Assert.Contains("it broke", e.Message);
+
+        var result = await BenchmarkRunner.RunAsync(_command, context, "bench-test", null, CancellationToken.None);
+        Assert.Equal(BenchmarkState.Failed, result.State);
+        Assert.Contains("code 3", result.Error);
+        Assert.Contains("it broke", result.Error);
+    }
+
+    [Fact]
+    public async Task Timeout_kills_the_whole_process_tree()
+    {
+        var dir = Directory.CreateTempSubdirectory("sentinel-cmd-");
+        try
+        {
+            var pidFile = Path.Combine(dir.FullName, "child.pid");
+            var context = Bench.Context(("command", $"sleep 60 & echo $! > '{pidFile}'; wait"), ("shell", "true"), ("timeout", "1s"));
+            var e = await Assert.ThrowsAsync<TimeoutException>(() => _command.RunAsync(context, CancellationToken.None));
+            Assert.Contains("did not finish within 1s", e.Message);
+            int child = await Bench.ReadPid(pidFile);
+            Assert.True(await Bench.GoneWithin(child, TimeSpan.FromSeconds(5)), $"sleep child {child} still runs");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Cancellation_kills_the_tree_and_reports_cancelled()
+    {
+        var dir = Directory.CreateTempSubdirectory("sentinel-cmd-");
+        try
+        {
+            var pidFile = Path.Combine(dir.FullName, "child.pid");
+            using var cts = new CancellationTokenSource();
+            var context = Bench.Context(("command", $"sleep 60 & echo $! > '{pidFile}'; wait"), ("shell", "true"));
+            var run = BenchmarkRunner.RunAsync(_command, context, "bench-test", null, cts.Token);
+            int child = await Bench.ReadPid(pidFile);
+            cts.Cancel();
+            var result = await run;
+            Assert.Equal(BenchmarkState.Cancelled, result.State);
+            Assert.True(await Bench.GoneWithin(child, TimeSpan.FromSeconds(5)), $"sleep child {child} still runs");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Mlc_report_on_stdout_becomes_figures_and_rows()
+    {
+        var r = await _command.RunAsync(Bench.Context(("command", "cat"), ("arguments", $"\"{TestData.Path("mlc.v3.10.skylake-2node.txt")}\"")), CancellationToken.None);
+        Assert.Equal(0, r.Values["exitCode"]);
+        Assert.Equal(90.2, r.Values["idleLatencyNs"]);
+        Assert.Equal(211194.2, r.Values["allReadsMBs"]);
+        Assert.Equal(172770.4, r.Values["streamTriadMBs"]);
+        Assert.Equal(4 + 4 + 19, r.Rows.Count);
+        Assert.Contains(r.Rows, row => row.TryGetValue("bandwidthMBs", out var bw) && bw == 34290.6 && row["fromNode"] == 0 && row["toNode"] == 1);
+        Assert.Null(r.Data);
+    }
+
+    [Fact]
+    public async Task Output_keeps_the_last_mebibyte_and_says_so()
+    {
+        var r = await _command.RunAsync(Bench.Context(("command", "head -c 3000000 /dev/zero | tr '\\0' a; printf END"), ("shell", "true")), CancellationToken.None);
+        Assert.EndsWith("aaaEND", r.Output);
+        Assert.Contains("first 1951427 bytes of stdout were dropped", r.Output);
+        Assert.True(r.Output!.Length < CommandBenchmark.OutputLimitBytes + 200);
+        Assert.Contains(r.Warnings, w => w.Contains("only the last 1.0 MiB", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Stderr_follows_stdout_in_the_output()
+    {
+        var r = await _command.RunAsync(Bench.Context(("command", "echo out; echo err >&2"), ("shell", "true"), ("workingDirectory", Path.GetTempPath())), CancellationToken.None);
+        Assert.Equal("out\n--- stderr ---\nerr\n", r.Output);
+        Assert.Equal(Path.GetFullPath(Path.GetTempPath()), r.Parameters["workingDirectory"]);
+    }
+
+    [Fact]
+    public async Task Bad_parameters_are_refused_before_anything_runs()
+    {
+        await Assert.ThrowsAsync<BenchmarkParameterException>(() => _command.RunAsync(Bench.Context(("comand", "ls")), CancellationToken.None));
+        var missing = await Assert.ThrowsAsync<BenchmarkParameterException>(() => _command.RunAsync(Bench.Context(), CancellationToken.None));
+        Assert.Equal("command", missing.Parameter);
+        var folder = await Assert.ThrowsAsync<BenchmarkParameterException>(() => _command.RunAsync(Bench.Context(("command", "ls"), ("workingDirectory", "/no/such/folder")), CancellationToken.None));
+        Assert.Equal("workingDirectory", folder.Parameter);
+        await Assert.ThrowsAsync<BenchmarkParameterException>(() => _command.RunAsync(Bench.Context(("command", "ls"), ("timeout", "soon")), CancellationToken.None));
+        var start = await Assert.ThrowsAsync<InvalidOperationException>(() => _command.RunAsync(Bench.Context(("command", "/no/such/program")), CancellationToken.None));
+        Assert.Contains("/no/such/program", start.Message);
+    }
+
+    [Theory]
+    [InlineData("a b   c", new[] { "a", "b", "c" })]
+    [InlineData("  -x 'two words' \"say \\\"hi\\\"\" back\\ slash", new[] { "-x", "two words", "say \"hi\"", "back slash" })]
+    [InlineData("'' \"\" x", new[] { "", "", "x" })]
+    [InlineData("pre'fix'\"ed\" 'a\\b'", new[] { "prefixed", "a\\b" })]
+    [InlineData("", new string[0])]
+    public void Arguments_split_like_a_shell_for_simple_quoting(string text, string[] expected)
+        => Assert.Equal(expected, CommandBenchmark.SplitArguments(text));
+
+    [Theory]
+    [InlineData("'open")]
+    [InlineData("say \"unclosed")]
+    public void Unclosed_quotes_are_a_parameter_error(string text)
+        => Assert.Equal("arguments", Assert.Throws<BenchmarkParameterException>(() => CommandBenchmark.SplitArguments(text)).Parameter);
+}
