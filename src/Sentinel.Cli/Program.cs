@@ -6,4 +6,6 @@ root.Subcommands.Add(MachineCommand.Create());
 root.Subcommands.Add(MasterCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(RelayCommand.Create());
+root.Subcommands.Add(BenchCommand.CreateBench());
+root.Subcommands.Add(BenchCommand.CreateRun());
 return await root.Parse(args).InvokeAsync();
