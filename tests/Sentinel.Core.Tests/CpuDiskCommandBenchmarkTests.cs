@@ -221,3 +221,55 @@ public class CpuDiskCommandBenchmarkTests_Command
     public void Unclosed_quotes_are_a_parameter_error(string text)
         => Assert.Equal("arguments", Assert.Throws<BenchmarkParameterException>(() => CommandBenchmark.SplitArguments(text)).Parameter);
 }
+
+[Collection(CpuDiskCommandBenchmarkTests.Collection)]
+public class CpuDiskCommandBenchmarkTests_Cpu
+{
+    private readonly CpuBenchmark _cpu = new();
+
+    [Fact]
+    public async Task Short_run_gives_all_six_figures_with_spread_and_echoes_its_parameters()
+    {
+        var progress = new Bench.Recorder();
+        var r = await _cpu.RunAsync(Bench.Context(progress, ("seconds", "0.2"), ("repetitions", "2")), CancellationToken.None);
+
+        Assert.Equal("Cpu", r.Benchmark);
+        Assert.Equal("bench-test", r.Machine);
+        Assert.Equal(["intSingleMops", "intAllMops", "intScaling", "floatSingleGflops", "floatAllGflops", "floatScaling"], r.Values.Keys);
+        Assert.All(r.Values, kv => Assert.True(kv.Value > 0 && double.IsFinite(kv.Value), $"{kv.Key} = {kv.Value}"));
+        Assert.Equal(r.Values["intAllMops"] / r.Values["intSingleMops"], r.Values["intScaling"], 9);
+        foreach (var key in new[] { "intSingleMops", "intAllMops", "floatSingleGflops", "floatAllGflops" })
+        {
+            Assert.Equal(2, r.Spread[key].Repetitions);
+            Assert.Equal(r.Values[key], r.Spread[key].Max);
+            Assert.True(r.Spread[key].Min > 0);
+        }
+        Assert.Equal(Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), r.Parameters["threads"]);
+        Assert.Equal("0.2", r.Parameters["seconds"]);
+        Assert.Equal("2", r.Parameters["repetitions"]);
+        Assert.Equal(CpuBenchmark.FloatKernelName, r.Parameters["floatKernel"]);
+        Assert.Equal(8, progress.Seen.Count);
+        Assert.Contains(progress.Seen, s => s.Stage.Contains("floating point, 1 thread, repetition 2 of 2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_within_a_part()
+    {
+        using var cts = new CancellationTokenSource();
+        // Each part would run 6 s; cancel 100 ms into the first one.
+        var progress = new Bench.Recorder { OnReport = _ => cts.CancelAfter(100) };
+        var run = _cpu.RunAsync(Bench.Context(progress, ("seconds", "600"), ("repetitions", "100")), cts.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.Single(progress.Seen);
+    }
+
+    [Theory]
+    [InlineData("threads", "0")]
+    [InlineData("seconds", "fast")]
+    [InlineData("treads", "2")]
+    public async Task Bad_parameters_are_refused(string name, string value)
+    {
+        var e = await Assert.ThrowsAsync<BenchmarkParameterException>(() => _cpu.RunAsync(Bench.Context((name, value)), CancellationToken.None));
+        Assert.Equal(name, e.Parameter);
+    }
+}
