@@ -166,6 +166,41 @@ public class ProcessTests
     });
 
     [Fact]
+    public Task Sentinel_run_triggers_the_fleet_and_prints_each_result_as_a_json_line_and_bench_runs_locally() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        using var master = Start("master", "--listen", $"127.0.0.1:{port}", "--data", dir.Path);
+        await WaitForApi(url);
+        using var a = Start("agent", "--master", url.ToString(), "--name", "run-a", "--interval", "1s");
+        using var b = Start("agent", "--master", url.ToString(), "--name", "run-b", "--interval", "1s");
+        await Wait.Until(async () => (await Api.Machines(url)).Count(m => m.Status == MachineStatus.Online) == 2, TimeSpan.FromSeconds(20), "both agents are online");
+
+        using var run = Start("run", "--master", url.ToString(), "--all", "network", "--param", "seconds=0.5", "--param", "pings=5", "--json");
+        Assert.Equal(0, run.WaitExit(TimeSpan.FromSeconds(60)));
+        var results = run.Output.Split('\n').Where(l => l.StartsWith('{'))
+            .Select(l => System.Text.Json.JsonSerializer.Deserialize(l, global::Sentinel.Json.SentinelJsonContext.Default.BenchmarkResult)!).ToList();
+        Assert.Equal(["run-a", "run-b"], results.Select(r => r.Machine).Order());
+        Assert.All(results, r =>
+        {
+            Assert.Equal(BenchmarkState.Completed, r.State);
+            Assert.True(r.Values["downloadMbps"] > 0);
+        });
+
+        using var unknown = Start("run", "--master", url.ToString(), "--machine", "ghost", "network");
+        Assert.Equal(2, unknown.WaitExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains("ghost", unknown.Output);
+
+        using var local = Start("bench", "command", "--param", "command=echo", "--param", "arguments='{\"answer\":42}'", "--json");
+        Assert.Equal(0, local.WaitExit(TimeSpan.FromSeconds(30)));
+        var json = local.Output[local.Output.IndexOf('{')..];
+        var result = System.Text.Json.JsonSerializer.Deserialize(json[..(json.LastIndexOf('}') + 1)], global::Sentinel.Json.SentinelJsonContext.Default.BenchmarkResult)!;
+        Assert.Equal(42, result.Data!.Value.GetProperty("answer").GetInt32());
+        Assert.Equal(0, result.Values["exitCode"]);
+    });
+
+    [Fact]
     public async Task Usage_errors_name_the_bad_value()
     {
         using var badListen = Start("master", "--listen", "nonsense", "--data", "/tmp/x");
