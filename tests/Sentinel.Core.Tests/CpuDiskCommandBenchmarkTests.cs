@@ -7,13 +7,13 @@ internal static class Bench
 {
     public static Inventory Machine { get; } = new() { HostName = "bench-test", Threads = Environment.ProcessorCount };
 
+    /// <summary>A context with these parameters (a later one of the same name wins).</summary>
     public static BenchmarkContext Context(IProgress<BenchmarkProgress>? progress = null, params (string Key, string Value)[] parameters)
-        => new()
-        {
-            Inventory = Machine,
-            Parameters = new BenchmarkParameters(parameters.ToDictionary(p => p.Key, p => p.Value)),
-            Progress = progress,
-        };
+    {
+        var values = new Dictionary<string, string>();
+        foreach (var (key, value) in parameters) values[key] = value;
+        return new() { Inventory = Machine, Parameters = new BenchmarkParameters(values), Progress = progress };
+    }
 
     public static BenchmarkContext Context(params (string Key, string Value)[] parameters) => Context(null, parameters);
 
@@ -271,5 +271,127 @@ public class CpuDiskCommandBenchmarkTests_Cpu
     {
         var e = await Assert.ThrowsAsync<BenchmarkParameterException>(() => _cpu.RunAsync(Bench.Context((name, value)), CancellationToken.None));
         Assert.Equal(name, e.Parameter);
+    }
+}
+
+[Collection(CpuDiskCommandBenchmarkTests.Collection)]
+public sealed class CpuDiskCommandBenchmarkTests_Disk : IDisposable
+{
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("sentinel-disk-test-");
+
+    public void Dispose() => _folder.Delete(recursive: true);
+
+    private (string, string)[] Small(params (string, string)[] more)
+        => [("path", _folder.FullName), ("fileBytes", "8M"), ("blockBytes", "1M"), ("randomSeconds", "0.3"), ("queueDepth", "2"), .. more];
+
+    private void AssertNoLeftovers(string? folder = null)
+        => Assert.Empty(Directory.EnumerateFileSystemEntries(folder ?? _folder.FullName));
+
+    [Fact]
+    public async Task Small_run_gives_every_figure_and_leaves_no_file()
+    {
+        var progress = new Bench.Recorder();
+        var r = await new DiskBenchmark().RunAsync(Bench.Context(progress, Small()), CancellationToken.None);
+
+        Assert.Equal("Disk", r.Benchmark);
+        Assert.Equal("bench-test", r.Machine);
+        Assert.Equal(["writeMBs", "readMBs", "randomReadIops", "randomReadLatencyUs", "randomWriteIops", "randomWriteLatencyUs"], r.Values.Keys);
+        Assert.All(r.Values, kv => Assert.True(kv.Value > 0 && double.IsFinite(kv.Value), $"{kv.Key} = {kv.Value}"));
+        Assert.Equal(_folder.FullName, r.Parameters["path"]);
+        Assert.Equal((8 << 20).ToString(CultureInfo.InvariantCulture), r.Parameters["fileBytes"]);
+        Assert.Equal("2", r.Parameters["queueDepth"]);
+        Assert.Equal("0.3", r.Parameters["randomSeconds"]);
+        Assert.Contains(r.Parameters["cacheBypass"], new[] { "direct", "fadvise", "none" });
+        if (r.Parameters["cacheBypass"] == "none") Assert.NotEmpty(r.Warnings);
+        foreach (var stage in new[] { "sequential write", "sequential read", "random 4 KiB reads", "random 4 KiB writes" })
+        {
+            Assert.Contains(progress.Seen, s => s.Stage.StartsWith(stage, StringComparison.Ordinal));
+        }
+        Assert.Equal(1.0, progress.Seen[^1].Fraction);
+        AssertNoLeftovers();
+    }
+
+    [Fact]
+    public async Task Without_direct_io_the_cache_is_dropped_with_fadvise()
+    {
+        var r = await new DiskBenchmark { NoDirectIo = true }.RunAsync(Bench.Context(Small(("randomWrite", "false"))), CancellationToken.None);
+        Assert.Equal("fadvise", r.Parameters["cacheBypass"]);
+        Assert.Equal(["writeMBs", "readMBs", "randomReadIops", "randomReadLatencyUs"], r.Values.Keys);
+        Assert.All(r.Values, kv => Assert.True(kv.Value > 0, kv.Key));
+        AssertNoLeftovers();
+    }
+
+    [Fact]
+    public async Task Cancelling_mid_run_removes_the_test_file()
+    {
+        using var cts = new CancellationTokenSource();
+        bool sawFile = false;
+        var progress = new Bench.Recorder
+        {
+            OnReport = s =>
+            {
+                if (!s.Stage.StartsWith("random 4 KiB reads", StringComparison.Ordinal) || s.Fraction <= 0.5) return;
+                sawFile = Directory.EnumerateFiles(_folder.FullName, "sentinel-disk-*.tmp").Any();
+                cts.Cancel();
+            },
+        };
+        // The random reads would run a minute; the cancellation comes 100 ms into them.
+        var run = BenchmarkRunner.RunAsync(new DiskBenchmark(), Bench.Context(progress, Small(("randomSeconds", "60"))), "bench-test", null, cts.Token);
+        var result = await run;
+        Assert.Equal(BenchmarkState.Cancelled, result.State);
+        Assert.True(sawFile, "the test file existed while the run went on");
+        AssertNoLeftovers();
+    }
+
+    [Fact]
+    public async Task A_failure_mid_run_removes_the_test_file()
+    {
+        var disk = new DiskBenchmark { BeforePhase = phase => { if (phase == "read") throw new IOException("disk fell over"); } };
+        var result = await BenchmarkRunner.RunAsync(disk, Bench.Context(Small()), "bench-test", null, CancellationToken.None);
+        Assert.Equal(BenchmarkState.Failed, result.State);
+        Assert.Contains("disk fell over", result.Error);
+        AssertNoLeftovers();
+    }
+
+    [Fact]
+    public async Task File_size_is_cut_to_the_free_space_with_a_warning()
+    {
+        var disk = new DiskBenchmark { FreeSpace = _ => 20L << 20 };
+        var r = await disk.RunAsync(Bench.Context(Small(("fileBytes", "1G"), ("randomSeconds", "0"))), CancellationToken.None);
+        Assert.Equal((16L << 20).ToString(CultureInfo.InvariantCulture), r.Parameters["fileBytes"]);
+        Assert.Contains(r.Warnings, w => w.Contains("Only 20.0 MiB free", StringComparison.Ordinal) && w.Contains("instead of 1.0 GiB", StringComparison.Ordinal));
+        Assert.Equal(["writeMBs", "readMBs"], r.Values.Keys);
+        AssertNoLeftovers();
+    }
+
+    [Fact]
+    public async Task Tmpfs_is_named_as_memory_and_left_clean()
+    {
+        if (DiskBenchmark.FileSystemType("/dev/shm") != "tmpfs") return; // no tmpfs here to try
+        var shm = Directory.CreateDirectory(Path.Combine("/dev/shm", "sentinel-disk-test-" + Guid.NewGuid().ToString("N")));
+        try
+        {
+            var r = await new DiskBenchmark().RunAsync(Bench.Context(("path", shm.FullName), ("fileBytes", "4M"), ("randomSeconds", "0.1")), CancellationToken.None);
+            Assert.Equal("none", r.Parameters["cacheBypass"]);
+            Assert.Equal("tmpfs", r.Parameters["fileSystem"]);
+            Assert.Contains(r.Warnings, w => w.Contains("tmpfs", StringComparison.Ordinal) && w.Contains("memory", StringComparison.Ordinal));
+            AssertNoLeftovers(shm.FullName);
+        }
+        finally
+        {
+            shm.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("blockBytes", "5000")]
+    [InlineData("path", "/no/such/folder")]
+    [InlineData("queueDepth", "0")]
+    [InlineData("fileSize", "1G")]
+    public async Task Bad_parameters_are_refused_before_any_file_is_made(string name, string value)
+    {
+        var e = await Assert.ThrowsAsync<BenchmarkParameterException>(() => new DiskBenchmark().RunAsync(Bench.Context(Small((name, value))), CancellationToken.None));
+        Assert.Equal(name, e.Parameter);
+        AssertNoLeftovers();
     }
 }
