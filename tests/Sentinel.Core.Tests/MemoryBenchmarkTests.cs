@@ -55,7 +55,9 @@ public class MemoryBenchmarkTests
         Assert.Equal(MemoryBandwidthBenchmark.DefaultThreads(Machine.Value).ToString(), r.Parameters["threads"]);
         Assert.Contains(r.Parameters["vector"], new[] { "avx2", "avx", "sse2", "neon", "scalar" });
         Assert.Contains(r.Parameters["nonTemporal"], new[] { "true", "false" });
-        Assert.Equal("true", r.Parameters["hugePages"]);
+        // Asked for by default; "unavailable" (with a warning) where transparent huge pages are off.
+        Assert.Contains(r.Parameters["hugePages"], new[] { "true", "unavailable" });
+        if (r.Parameters["hugePages"] == "unavailable") Assert.Contains(r.Warnings, w => w.StartsWith("huge pages asked for", StringComparison.Ordinal));
         // 4 MiB arrays are far below 4x any server's last-level cache: the result says the figures include cache.
         if (Machine.Value.LastLevelCacheBytes > 1 << 20) Assert.Contains(r.Warnings, w => w.Contains("last-level cache"));
         // One report per kernel per repetition, warm-up included.
@@ -202,6 +204,18 @@ public class MemoryBenchmarkTests
         Assert.Equal(BenchmarkState.Cancelled, r.State);
         Assert.Equal(0, StreamRun.LiveThreads);
         Assert.Equal(0, NativeBuffer.Outstanding);
+    }
+
+    [Fact]
+    public void Huge_pages_are_reported_as_got_not_as_asked()
+    {
+        Assert.Equal(("false", null), NativeBuffer.HugePageState(false, 0, 64 << 20, "arrays", "x"));
+        Assert.Equal(("true", null), NativeBuffer.HugePageState(true, 64 << 20, 64 << 20, "arrays", "x"));
+        Assert.Equal(("unknown", null), NativeBuffer.HugePageState(true, null, 64 << 20, "arrays", "x"));
+        var (value, warning) = NativeBuffer.HugePageState(true, 2 << 20, 64 << 20, "arrays", "TLB misses cost a little");
+        Assert.Equal("unavailable", value);
+        Assert.StartsWith("huge pages asked for but 2.0 MiB of the 64.0 MiB arrays got them (transparent huge pages: ", warning);
+        Assert.EndsWith("TLB misses cost a little", warning);
     }
 
     // ---------------------------------------------------------------- latency

@@ -28,7 +28,7 @@ public sealed class MemoryBandwidthBenchmark : IBenchmark
         new("repetitions", "10", $"Timed repetitions of the five kernels after one untimed warm-up (1 to {MaxRepetitions})"),
         new("nonTemporal", "true where the CPU has them", "Write with non-temporal (streaming) stores, which skip the read-for-ownership of the destination"),
         new("vector", "auto", "Vector width: auto, avx2 (256-bit), sse2 (128-bit; neon on arm64) or scalar"),
-        new("hugePages", "true", "Ask the kernel for transparent huge pages for the arrays (Linux madvise)"),
+        new("hugePages", "true", "Ask the kernel for transparent huge pages for the arrays (Linux madvise); the result says true, false or unavailable"),
     ];
 
     public async Task<BenchmarkResult> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
@@ -104,10 +104,9 @@ public sealed class MemoryBandwidthBenchmark : IBenchmark
             values[Keys[k]] = rates.Max(); // best rate = STREAM's minimum time
             spread[Keys[k]] = BenchmarkSpread.Of(rates);
         }
-        if (hugePages && outcome.HugePageBytes is { } huge && huge < outcome.AllocatedBytes / 2)
-        {
-            warnings.Add($"huge pages asked for but {Units.Bytes(huge)} of {Units.Bytes(outcome.AllocatedBytes)} got them (transparent huge pages: {NativeBuffer.TransparentHugePagesMode() ?? "unknown"})");
-        }
+        var (hugeState, hugeWarning) = NativeBuffer.HugePageState(hugePages, outcome.HugePageBytes, outcome.AllocatedBytes, "arrays",
+            "TLB misses cost a little bandwidth");
+        if (hugeWarning is not null) warnings.Add(hugeWarning);
 
         return new BenchmarkResult
         {
@@ -122,7 +121,7 @@ public sealed class MemoryBandwidthBenchmark : IBenchmark
                 ["repetitions"] = repetitions.ToString(CultureInfo.InvariantCulture),
                 ["nonTemporal"] = nonTemporal ? "true" : "false",
                 ["vector"] = StreamKernels.Name(width),
-                ["hugePages"] = hugePages ? "true" : "false",
+                ["hugePages"] = hugeState,
             },
             Warnings = warnings,
         };

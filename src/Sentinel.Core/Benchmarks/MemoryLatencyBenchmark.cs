@@ -26,7 +26,7 @@ public sealed class MemoryLatencyBenchmark : IBenchmark
         new("loadThreads", "0", "Threads streaming through other memory while the chase runs (loaded latency); 0 measures idle latency"),
         new("loadKind", "read", "What the load threads do: read (sum their buffer) or copy (half to half)"),
         new("chain", "random", "Chain order: random (all lines shuffled) or page (4 KiB pages shuffled, lines shuffled within each, as lmbench; region prefetchers can follow it, so it reads lower)"),
-        new("hugePages", "true", "Ask the kernel for transparent huge pages for the chain (Linux madvise), so TLB misses do not add to the figures"),
+        new("hugePages", "true", "Ask the kernel for transparent huge pages for the chain (Linux madvise), so TLB misses do not add to the figures; the result says true, false or unavailable"),
     ];
 
     public async Task<BenchmarkResult> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
@@ -114,10 +114,9 @@ public sealed class MemoryLatencyBenchmark : IBenchmark
             values[key] = ns;
         }
         if (loadThreads > 0) values["loadGBs"] = outcome.Figures[^1].LoadGBs;
-        if (hugePages && outcome.HugePageBytes is { } huge && huge < outcome.ChainBytes / 2)
-        {
-            warnings.Add($"huge pages asked for but {Units.Bytes(huge)} of the {Units.Bytes(outcome.ChainBytes)} chain got them (transparent huge pages: {NativeBuffer.TransparentHugePagesMode() ?? "unknown"}): TLB misses add to the largest sizes' figures");
-        }
+        var (hugeState, hugeWarning) = NativeBuffer.HugePageState(hugePages, outcome.HugePageBytes, outcome.ChainBytes, "chain",
+            "TLB misses add to the largest sizes' figures");
+        if (hugeWarning is not null) warnings.Add(hugeWarning);
 
         var parameters = new Dictionary<string, string>
         {
@@ -126,7 +125,7 @@ public sealed class MemoryLatencyBenchmark : IBenchmark
             ["secondsPerSize"] = seconds.ToString("R", CultureInfo.InvariantCulture),
             ["loadThreads"] = loadThreads.ToString(CultureInfo.InvariantCulture),
             ["chain"] = chain == ChainKind.Random ? "random" : "page",
-            ["hugePages"] = hugePages ? "true" : "false",
+            ["hugePages"] = hugeState,
         };
         if (loadThreads > 0)
         {

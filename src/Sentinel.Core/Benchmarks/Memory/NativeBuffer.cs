@@ -111,6 +111,21 @@ internal sealed unsafe partial class NativeBuffer : IDisposable
         return s.Length > 0;
     }
 
+    /// <summary>
+    /// The result's hugePages parameter and any warning: "false" when not asked for; "true" when at least half of
+    /// <paramref name="total"/> bytes got huge pages; "unavailable" (with a warning on Linux) when they did not or
+    /// the OS has no madvise; "unknown" when /proc/self/smaps could not be read.
+    /// </summary>
+    public static (string Value, string? Warning) HugePageState(bool asked, long? backed, long total, string what, string consequence)
+    {
+        if (!asked) return ("false", null);
+        if (!OperatingSystem.IsLinux()) return ("unavailable", null);
+        if (backed is not { } b) return ("unknown", null);
+        if (b >= total / 2) return ("true", null);
+        return ("unavailable",
+            $"huge pages asked for but {Units.Bytes(b)} of the {Units.Bytes(total)} {what} got them (transparent huge pages: {TransparentHugePagesMode() ?? "unknown"}): {consequence}");
+    }
+
     /// <summary>What the kernel does with transparent huge pages ("always", "madvise", "never"), or null.</summary>
     public static string? TransparentHugePagesMode()
     {
