@@ -79,7 +79,14 @@ public sealed class CommandBenchmark : IBenchmark
         {
             throw new InvalidOperationException($"could not start '{psi.FileName}': {e.Message}", e);
         }
-        process.StandardInput.Close(); // a command that reads its input sees the end at once
+        try
+        {
+            process.StandardInput.Close(); // a command that reads its input sees the end at once
+        }
+        catch (IOException)
+        {
+            // It has already gone; its exit code will tell.
+        }
 
         var stdout = new TailBuffer(OutputLimitBytes);
         var stderr = new TailBuffer(OutputLimitBytes);

@@ -61,15 +61,15 @@ public sealed class DiskBenchmark : IBenchmark
         {
             throw new BenchmarkParameterException("path", folderText, "an existing folder");
         }
-        var folder = Path.GetFullPath(folderText);
+        var folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folderText));
         cancellationToken.ThrowIfCancellationRequested();
 
         var warnings = new List<string>();
         long requested = fileBytes;
-        if (FreeSpace(folder) is { } free && fileBytes > free * 8 / 10)
+        long? free = FreeSpace(folder);
+        if (free is { } f && fileBytes > f * 8 / 10)
         {
-            fileBytes = free * 8 / 10;
-            warnings.Add($"Only {Units.Bytes(free)} free in {folder}: the test file is {Units.Bytes(fileBytes / blockBytes * blockBytes)} instead of {Units.Bytes(requested)}.");
+            fileBytes = f * 8 / 10;
         }
         if (fileBytes < blockBytes)
         {
@@ -78,7 +78,11 @@ public sealed class DiskBenchmark : IBenchmark
         fileBytes = fileBytes / blockBytes * blockBytes;
         if (fileBytes < RandomBlock)
         {
-            throw new IOException($"not enough free space in {folder} for a test file");
+            throw new IOException($"not enough free space in {folder} for a test file ({Units.Bytes(free ?? 0)} free)");
+        }
+        if (fileBytes < requested && free is not null)
+        {
+            warnings.Add($"Only {Units.Bytes(free.Value)} free in {folder}: the test file is {Units.Bytes(fileBytes)} instead of {Units.Bytes(requested)}.");
         }
 
         var fsType = FileSystemType(folder);
@@ -435,7 +439,7 @@ public sealed class DiskBenchmark : IBenchmark
             long ops = results.Sum(r => r.Ops), ticks = results.Sum(r => r.Ticks);
             double latencyUs = ops > 0 ? ticks * 1e6 / Stopwatch.Frequency / ops : 0;
             context.Report(to, stage(total));
-            return new PhaseResult(total / seconds, windows, latencyUs);
+            return new PhaseResult(total / Math.Max(seconds, 1e-9), windows, latencyUs);
         }
     }
 
