@@ -19,6 +19,8 @@ internal sealed class AgentConnection : IStoreAck
     private readonly MasterContext _ctx;
     private readonly string _remote;
     private readonly Channel<byte[]> _outgoing = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
+    // Run and cancel frames: never dropped (a lost run would leave its part running forever), sent first.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _control = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _closing = new();
     // A WebSocket allows one send at a time: the send loop and CloseAsync take turns.
@@ -220,6 +222,13 @@ internal sealed class AgentConnection : IStoreAck
             reg = await _ctx.Store.RegisterAsync(hello.Name, hello.HostId, hello.BootId, hello.AgentVersion, hello.Inventory,
                 hello.Tags, hello.IntervalSeconds, ct).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _ctx.Fleet.ReleaseClaim(hello.Name, this);
+            _ctx.Log($"agent '{hello.Name}': hello not recorded, the store failed: {e.Message}");
+            await CloseAsync((WebSocketCloseStatus)1013, ErrorCodes.StoreUnavailable, "the master could not record the hello: " + e.Message + "; reconnect later").ConfigureAwait(false);
+            return false;
+        }
         catch
         {
             _ctx.Fleet.ReleaseClaim(hello.Name, this);
@@ -250,14 +259,20 @@ internal sealed class AgentConnection : IStoreAck
             throw new FrameException(ErrorCodes.BadSample, "'samples' is missing");
         }
         long skippedUpTo = 0;
+        var refused = new List<string>();
         foreach (var s in batch.Samples)
         {
+            // A bad sample is refused by name; the good ones around it in the same frame are stored.
             if (s is null || s.Seq <= 0)
             {
-                throw new FrameException(ErrorCodes.BadSample, $"sequence numbers start at 1; got {s?.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}");
+                refused.Add($"sequence numbers start at 1; got {s?.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}");
+                continue;
             }
-            var sample = SampleValidation.Normalize(s.Sample, out var problem)
-                ?? throw new FrameException(ErrorCodes.BadSample, $"seq {s.Seq}: {problem}");
+            if (SampleValidation.Normalize(s.Sample, out var problem) is not { } sample)
+            {
+                refused.Add($"seq {s.Seq}: {problem}");
+                continue;
+            }
             Interlocked.Increment(ref _ctx.SamplesReceived);
             if (s.Seq <= Volatile.Read(ref _sentAck))
             {
@@ -276,6 +291,10 @@ internal sealed class AgentConnection : IStoreAck
         if (skippedUpTo > 0)
         {
             Stored(_bootRow, Volatile.Read(ref _sentAck));
+        }
+        if (refused.Count > 0)
+        {
+            throw new FrameException(ErrorCodes.BadSample, refused.Count == 1 ? refused[0] : $"{refused.Count} samples refused; first: {refused[0]}");
         }
         return true;
     }
@@ -310,7 +329,11 @@ internal sealed class AgentConnection : IStoreAck
     }
 
     /// <summary>Queues a run or cancel frame for this agent.</summary>
-    public void SendControl(byte[] frame) => Send(frame);
+    public void SendControl(byte[] frame)
+    {
+        _control.Enqueue(frame);
+        _wake.Release();
+    }
 
     private void Send(byte[] frame)
     {
@@ -326,6 +349,10 @@ internal sealed class AgentConnection : IStoreAck
             await _sendLock.WaitAsync(ct).ConfigureAwait(false);
             try
             {
+                while (_control.TryDequeue(out var control))
+                {
+                    await _ws.SendAsync(control, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+                }
                 while (_outgoing.Reader.TryRead(out var frame))
                 {
                     await _ws.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
@@ -372,7 +399,7 @@ internal sealed class AgentConnection : IStoreAck
             {
                 await _ws.SendAsync(Frames.Error(code, message), WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
             }
-            await CloseOutputAsync(status, code).ConfigureAwait(false);
+            await CloseOutputCoreAsync(status, code).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
@@ -384,7 +411,33 @@ internal sealed class AgentConnection : IStoreAck
         _closing.Cancel();
     }
 
+    /// <summary>Sends what is queued (an error frame must not be overtaken by the close), then closes, taking the send turn.</summary>
     private async Task CloseOutputAsync(WebSocketCloseStatus status, string description)
+    {
+        bool locked = await _sendLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        try
+        {
+            if (_ws.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                while (_control.TryDequeue(out var c)) await _ws.SendAsync(c, WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
+                while (_outgoing.Reader.TryRead(out var frame)) await _ws.SendAsync(frame, WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        try
+        {
+            await CloseOutputCoreAsync(status, description).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (locked) _sendLock.Release();
+        }
+    }
+
+    private async Task CloseOutputCoreAsync(WebSocketCloseStatus status, string description)
     {
         try
         {

@@ -186,7 +186,7 @@ public sealed class SentinelAgent : IAsyncDisposable
         }
     }
 
-    /// <summary>One connection, from hello to loss. True when the master welcomed the agent.</summary>
+    /// <summary>One connection, from hello to loss. True when the master welcomed the agent and did not ask it to come back later.</summary>
     private async Task<bool> SessionAsync(CancellationToken ct)
     {
         using var ws = new ClientWebSocket();
@@ -250,7 +250,8 @@ public sealed class SentinelAgent : IAsyncDisposable
             session.Cancel();
             try { await receiving.ConfigureAwait(false); } catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException) { }
         }
-        return true;
+        // 1013 "try again later" (the master's store is struggling): keep backing off instead of starting over.
+        return ws.CloseStatus != (WebSocketCloseStatus)1013;
     }
 
     private async Task ReceiveLoop(ClientWebSocket ws, WebSocketReader reader, CancellationToken ct)

@@ -180,7 +180,8 @@ internal sealed class JobManager
             if (_running.TryGetValue(machine, out var r) && r.Job.Id == report.JobId && double.IsFinite(report.Fraction))
             {
                 r.Part.Progress = Math.Clamp(report.Fraction, 0, 1);
-                r.Part.Stage = report.Stage.Length > 200 ? report.Stage[..200] : report.Stage;
+                var stage = report.Stage ?? "";
+                r.Part.Stage = stage.Length > 200 ? stage[..200] : stage;
                 _dirty.Add(r.Job.Id);
             }
         }

@@ -197,6 +197,7 @@ public sealed partial class SampleStore : IAsyncDisposable
             var bootMax = new Dictionary<long, long>();
             var machineSeen = new Dictionary<long, long>();
             var registrations = new List<(RegisterWork Work, Registration Result)>();
+            var toldOfFailure = new HashSet<(IStoreAck, long)>();
             try
             {
                 if (_options.FailCommits?.Invoke() == true)
@@ -211,6 +212,11 @@ public sealed partial class SampleStore : IAsyncDisposable
                     {
                         case SampleWork s when _poisoned.Contains(s.BootRow):
                             _refused++;
+                            // This sender may not have been told yet (it took the boot over after the failure).
+                            if (s.Ack is { } poisonedAck && toldOfFailure.Add((poisonedAck, s.BootRow)))
+                            {
+                                poisonedAck.Failed(s.BootRow, "the master could not store earlier samples of this agent run");
+                            }
                             break;
                         case SampleWork s:
                             if (Insert(insert, s) == 0)
@@ -277,8 +283,12 @@ public sealed partial class SampleStore : IAsyncDisposable
                     {
                         case RegisterWork r: r.Done.TrySetException(e); break;
                         case FlushWork f: f.Done.TrySetResult(); break;
-                        case SampleWork sw when _poisoned.Add(sw.BootRow):
-                            sw.Ack?.Failed(sw.BootRow, "the master could not store samples: " + e.Message);
+                        case SampleWork sw:
+                            _poisoned.Add(sw.BootRow);
+                            if (sw.Ack is { } failedAck && toldOfFailure.Add((failedAck, sw.BootRow)))
+                            {
+                                failedAck.Failed(sw.BootRow, "the master could not store samples: " + e.Message);
+                            }
                             break;
                     }
                 }
