@@ -12,9 +12,10 @@ internal static class AgentCommand
         var name = new Option<string?>("--name") { Description = "This machine's name in the fleet (default: the host name)." };
         var interval = new Option<string>("--interval") { Description = "Time between samples, 100ms to 1h: 1s, 500ms, 5s, …", DefaultValueFactory = _ => "1s" };
         var token = new Option<string?>("--token") { Description = "The master's agent token, if it requires one." };
+        var allowCommands = new Option<bool>("--allow-commands") { Description = "Let the master run programs here (the command benchmark). Off by default: anyone who can reach the master's API could run anything." };
         var tags = new Option<string[]>("--tag") { Description = "A label key=value; repeat for more. Under Slurm, slurm_job, slurm_node, slurm_cluster, slurm_array_job and slurm_array_task are added from the job's environment.", AllowMultipleArgumentsPerToken = false };
         var command = new Command("agent", "Run an agent: sample this machine and send to a master, reconnecting for as long as it runs. Says goodbye on Ctrl+C or SIGTERM (scancel).");
-        foreach (var o in new Option[] { master, name, interval, token, tags })
+        foreach (var o in new Option[] { master, name, interval, token, tags, allowCommands })
         {
             command.Options.Add(o);
         }
@@ -41,6 +42,7 @@ internal static class AgentCommand
                     Interval = every,
                     Token = parse.GetValue(token),
                     Tags = allTags,
+                    AllowCommands = parse.GetValue(allowCommands),
                     Log = ConsoleLog.Line,
                 };
                 ConsoleLog.Line($"agent '{options.Name}' {SentinelAgent.Version}: sampling every {options.Interval.TotalSeconds:0.###} s, master {options.Master}");

@@ -9,9 +9,9 @@ namespace Sentinel.Master.Tests;
 /// <summary>Benchmark jobs through a real master: real agents, hand-driven ones where a test needs exact timing.</summary>
 public class JobTests
 {
-    private static SentinelAgent Agent(Uri master, string name, string? token = null) => new(new AgentOptions
+    private static SentinelAgent Agent(Uri master, string name, string? token = null, bool allowCommands = false) => new(new AgentOptions
     {
-        Master = master, Name = name, HostId = "host-" + name, Interval = TimeSpan.FromMilliseconds(200), Token = token,
+        Master = master, Name = name, HostId = "host-" + name, Interval = TimeSpan.FromMilliseconds(200), Token = token, AllowCommands = allowCommands,
         ReconnectBase = TimeSpan.FromMilliseconds(200), ReconnectCap = TimeSpan.FromSeconds(1),
     }, new FakeSource("host-" + name));
 
@@ -176,5 +176,26 @@ public class JobTests
         var job = await Api.Job(again.Url, runningId);
         Assert.Equal(BenchmarkState.Failed, job.State);
         Assert.Contains("master restarted", job.Parts[0].Error);
+    }
+
+    [Fact]
+    public async Task An_agent_runs_programs_for_the_master_only_when_started_to_allow_it()
+    {
+        using var dir = new TempDir();
+        await using var master = Masters.Start(dir.Path);
+        await using var careful = Agent(master.Url, "careful");
+        await using var open = Agent(master.Url, "open", allowCommands: true);
+        careful.Start();
+        open.Start();
+        await Wait.Until(async () => (await Api.Machines(master.Url)).Count(m => m.Status == MachineStatus.Online) == 2, TimeSpan.FromSeconds(10), "both online");
+        var job = await Api.StartJob(master.Url, """{"benchmark":"command","parameters":{"command":"echo","arguments":"'{\"ok\":true}'"}}""");
+        job = await Api.WaitJob(master.Url, job.Id, TimeSpan.FromSeconds(20));
+        var refused = job.Parts.Single(p => p.Machine == "careful");
+        Assert.Equal(BenchmarkState.Failed, refused.State);
+        Assert.Contains("--allow-commands", refused.Error);
+        var ran = job.Parts.Single(p => p.Machine == "open");
+        Assert.Equal(BenchmarkState.Completed, ran.State);
+        Assert.True(ran.Result!.Data!.Value.GetProperty("ok").GetBoolean());
+        Assert.Equal(BenchmarkState.Failed, job.State); // one part failed
     }
 }

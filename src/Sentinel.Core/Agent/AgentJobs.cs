@@ -11,7 +11,7 @@ namespace Sentinel.Agent;
 /// and queues progress and result frames for whatever connection is up. A result stays queued until it
 /// has been sent, so a run that ends while the master is unreachable still reports when it comes back.
 /// </summary>
-internal sealed class AgentJobs(Func<BenchmarkContext> contextFor, string machine, Action wake, Action<string> log, TimeProvider time)
+internal sealed class AgentJobs(Func<BenchmarkContext> contextFor, string machine, bool allowCommands, Action wake, Action<string> log, TimeProvider time)
 {
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(250);
     private readonly ConcurrentQueue<byte[]> _outbox = new();
@@ -51,6 +51,11 @@ internal sealed class AgentJobs(Func<BenchmarkContext> contextFor, string machin
             if (benchmark is null)
             {
                 Finish(Failed(run, $"this agent has no benchmark '{run.Benchmark}' (it has {string.Join(", ", BenchmarkCatalog.Names)})"));
+                return;
+            }
+            if (benchmark is CommandBenchmark && !allowCommands)
+            {
+                Finish(Failed(run, "this agent does not run commands from the master; start it with --allow-commands (Start-SentinelAgent -AllowCommand) to allow the Command benchmark"));
                 return;
             }
             var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);

@@ -55,7 +55,7 @@ public sealed class SentinelAgent : IAsyncDisposable
         _random = random ?? Random.Shared;
         _buffer = new SampleBuffer(options.Capacity);
         _jobs = new AgentJobs(() => new Benchmarks.BenchmarkContext { Inventory = _source.Inventory, Master = _options.Master, Token = _options.Token, Time = _time },
-            _options.Name, () => _newData.Release(), Log, _time);
+            _options.Name, _options.AllowCommands, () => _newData.Release(), Log, _time);
     }
 
     public AgentOptions Options => _options;

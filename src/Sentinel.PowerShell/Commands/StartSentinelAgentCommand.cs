@@ -29,6 +29,10 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
     [Parameter]
     public string? Token { get; set; }
 
+    /// <summary>Lets the master run programs on this machine (the Command benchmark). Off by default.</summary>
+    [Parameter]
+    public SwitchParameter AllowCommand { get; set; }
+
     /// <summary>Labels, e.g. @{ rack = 'b7'; role = 'gpu' }. Under Slurm the job, node and array index are added.</summary>
     [Parameter]
     public Hashtable? Tag { get; set; }
@@ -56,7 +60,7 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
             return;
         }
         var log = new LogRing();
-        var agent = new SentinelAgent(new AgentOptions { Master = url, Name = name, Interval = Interval, Token = Token, Tags = tags, Log = log.Add });
+        var agent = new SentinelAgent(new AgentOptions { Master = url, Name = name, Interval = Interval, Token = Token, Tags = tags, AllowCommands = AllowCommand, Log = log.Add });
         agent.Start();
         var instance = new SentinelAgentInstance(agent, log);
         Session.Agents.Add(instance);
