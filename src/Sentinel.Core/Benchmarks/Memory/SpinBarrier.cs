@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Sentinel.Benchmarks.Memory;
 
 /// <summary>
@@ -16,6 +18,7 @@ internal sealed class SpinBarrier(int participants)
     public bool Aborted => _aborted;
 
     /// <summary>Waits for all participants; false when the barrier was aborted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool SignalAndWait()
     {
         int generation = _generation;

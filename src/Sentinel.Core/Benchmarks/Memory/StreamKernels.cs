@@ -73,6 +73,7 @@ internal static unsafe class StreamKernels
     };
 
     /// <summary>Runs <paramref name="kernel"/> over [lo, hi); returns the read kernel's sum (0 for the others).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Run(StreamKernel kernel, VectorWidth width, bool nonTemporal, double* a, double* b, double* c, long lo, long hi)
     {
         nint n = (nint)(hi - lo);
@@ -128,6 +129,7 @@ internal static unsafe class StreamKernels
         public static bool Value => false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Run256<TNt>(StreamKernel kernel, double* a, double* b, double* c, nint n) where TNt : struct, IFlag
     {
         switch (kernel)
@@ -140,6 +142,7 @@ internal static unsafe class StreamKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Run128<TNt>(StreamKernel kernel, double* a, double* b, double* c, nint n) where TNt : struct, IFlag
     {
         switch (kernel)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Sentinel.Benchmarks.Memory;
 
@@ -20,7 +21,8 @@ internal sealed class StreamOutcome
 /// last of them is done (a fork and a join), as STREAM times its parallel loops. One untimed warm-up
 /// repetition (STREAM skips its first iteration too), then <see cref="Repetitions"/> timed ones, then the
 /// arrays are checked. Cancellation is seen before each kernel; the threads stop and the memory is freed
-/// before <see cref="Execute"/> returns or throws.
+/// before <see cref="Execute"/> returns or throws. Everything on the timed path is compiled fully optimised at
+/// first call: no tier-0 code and no tiering recompilation on a CPU the run needs.
 /// </summary>
 internal sealed unsafe class StreamRun
 {
@@ -132,6 +134,7 @@ internal sealed unsafe class StreamRun
     }
 
     /// <summary>Thread 0: hands out <paramref name="command"/>, does its own slice, waits for the others.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Command(int command)
     {
         _command = command;
@@ -142,6 +145,7 @@ internal sealed unsafe class StreamRun
 
     private Exception Failed() => new InvalidOperationException("a benchmark thread failed: " + _failure?.Message, _failure);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Worker(object? state)
     {
         int t = (int)state!;
@@ -167,6 +171,7 @@ internal sealed unsafe class StreamRun
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Do(int command, int t)
     {
         var (lo, hi) = Slice(Elements, t, Threads);
