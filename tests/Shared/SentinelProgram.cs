@@ -16,6 +16,19 @@ internal static class SentinelProgram
         }
     }
 
+    /// <summary>The repository's root folder (the one holding Sentinel.sln).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(System.IO.Path.Combine(dir.FullName, "Sentinel.sln"))) return dir.FullName;
+            }
+            throw new InvalidOperationException("Sentinel.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
     /// <summary>A TCP port nothing listens on right now (for a process that must bind it itself).</summary>
     public static int FreePort()
     {
