@@ -18,6 +18,8 @@
         'Stop-SentinelAgent'
         'Connect-SentinelMaster'
         'Disconnect-SentinelMaster'
+        'Invoke-SentinelBenchmark'
+        'Get-SentinelBenchmarkResult'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -27,7 +29,7 @@
             Tags         = @('monitoring', 'benchmark', 'cluster', 'hpc', 'slurm', 'gpu', 'metrics', 'Linux')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://github.com/sentinel-monitor/sentinel'
-            ReleaseNotes = 'Fleet: masters and agents (Start-/Stop-SentinelMaster, Start-/Stop-SentinelAgent, Connect-/Disconnect-SentinelMaster), Get-SentinelMachine across a fleet, Get-SentinelMetric history. Get-SentinelMachine reports this machine''s live metrics and hardware with no set-up.'
+            ReleaseNotes = 'Benchmarks: Invoke-SentinelBenchmark on this machine or piped machines of a master (progress per machine, -AsJob), Get-SentinelBenchmarkResult. Fleet: masters and agents (Start-/Stop-SentinelMaster, Start-/Stop-SentinelAgent, Connect-/Disconnect-SentinelMaster), Get-SentinelMachine across a fleet, Get-SentinelMetric history. Get-SentinelMachine reports this machine''s live metrics and hardware with no set-up.'
         }
     }
 }

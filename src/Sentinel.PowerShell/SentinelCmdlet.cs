@@ -30,8 +30,35 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// Enumerates an engine stream on the pipeline thread, so the caller writes what it yields itself;
+    /// Ctrl+C cancels the stream (the engine call gets <see cref="CancellationToken"/>) and stops the pipeline quietly.
+    /// </summary>
+    protected IEnumerable<T> Drain<T>(IAsyncEnumerable<T> source)
+    {
+        var items = source.GetAsyncEnumerator(CancellationToken);
+        try
+        {
+            while (Await(items.MoveNextAsync().AsTask()))
+            {
+                yield return items.Current;
+            }
+        }
+        finally
+        {
+            // Leaving early (an error, a stop) must not leave the stream's work running unobserved.
+            try
+            {
+                items.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
     /// <summary>An ErrorRecord with a Sentinel.* id, a category, the object at fault and what to do about it.</summary>
-    protected static ErrorRecord Error(string id, ErrorCategory category, object? target, string message, string? recommendedAction = null)
+    protected internal static ErrorRecord Error(string id, ErrorCategory category, object? target, string message, string? recommendedAction = null)
     {
         var record = new ErrorRecord(new InvalidOperationException(message), "Sentinel." + id, category, target);
         if (recommendedAction is not null)
@@ -42,7 +69,7 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>The ErrorRecord for something a fleet could not do.</summary>
-    protected static ErrorRecord Error(Fleet.FleetException e, object? target)
+    protected internal static ErrorRecord Error(Fleet.FleetException e, object? target)
     {
         var (category, action) = e.Reason switch
         {
@@ -50,6 +77,8 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
             "MasterUnreachable" => (ErrorCategory.ConnectionError, "Check the URL and that the master is running (sentinel master, or Start-SentinelMaster)."),
             "NoHistory" => (ErrorCategory.InvalidOperation, "Start-SentinelMaster and Start-SentinelAgent, or Connect-SentinelMaster -Url http://HOST:PORT."),
             "BadRequest" => (ErrorCategory.InvalidArgument, "Check the parameter the message names."),
+            "NoMachines" => (ErrorCategory.ResourceUnavailable, "Start an agent on the machines (Start-SentinelAgent, or sentinel agent --master URL); Get-SentinelMachine -Status Offline lists those that went away."),
+            "JobNotFound" => (ErrorCategory.ObjectNotFound, "Get-SentinelBenchmarkResult lists the results and their JobIds."),
             "Unauthorized" => (ErrorCategory.PermissionDenied, "Connect with the right credentials."),
             _ => (ErrorCategory.ProtocolError, "Check that the URL is a Sentinel master of the same version."),
         };

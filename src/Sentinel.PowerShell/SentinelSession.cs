@@ -12,7 +12,7 @@ internal sealed class SentinelSession
 {
     private static readonly ConditionalWeakTable<Runspace, SentinelSession> s_sessions = new();
     private static readonly List<WeakReference<SentinelSession>> s_all = [];
-    private IFleet? _local;
+    private LocalFleet? _local;
 
     /// <summary>Masters started in this session.</summary>
     public List<SentinelMasterInstance> Masters { get; } = [];
@@ -54,7 +54,10 @@ internal sealed class SentinelSession
     }
 
     /// <summary>The fleet the cmdlets act on: the local machine until a master is connected.</summary>
-    public IFleet Fleet => Connected ?? (_local ??= new LocalFleet());
+    public IFleet Fleet => Connected is { } master ? master : Local;
+
+    /// <summary>This machine, in-process, whether or not a master is connected (a benchmark with no machines runs here).</summary>
+    public LocalFleet Local => _local ??= new LocalFleet();
 
     /// <summary>Releases what every session holds (Remove-Module).</summary>
     public static void DisposeAll()

@@ -21,6 +21,7 @@ public class FormatViewTests : IClassFixture<FleetSession>
         ["Sentinel.DiskDeviceSample"] = "(Get-SentinelMachine).Latest.Disks[0]",
         ["Sentinel.NetworkInterfaceSample"] = "(Get-SentinelMachine).Latest.Network[0]",
         ["Sentinel.MetricPoint"] = "(Get-SentinelMetric ps-agent -Step 1s)[0]",
+        ["Sentinel.BenchmarkResult"] = "Invoke-SentinelBenchmark -Name Command -Command true",
         ["Sentinel.PowerShell.SentinelMasterInstance"] = "$m",
         ["Sentinel.PowerShell.SentinelAgentInstance"] = "$a",
         ["Sentinel.PowerShell.SentinelConnection"] = "[pscustomobject]@{ PSTypeName = 'Sentinel.PowerShell.SentinelConnection'; Url = $m.Url; Version = '0.1.0'; MachinesOnline = 1; MachinesOffline = 0; AgentsConnected = 1 }",

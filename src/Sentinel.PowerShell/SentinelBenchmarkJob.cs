@@ -1,0 +1,109 @@
+using System.Management.Automation;
+using Sentinel.Fleet;
+
+namespace Sentinel.PowerShell;
+
+/// <summary>
+/// Invoke-SentinelBenchmark -AsJob: the run in the background, its results in Output, failures in Error and
+/// progress in Progress, so Get-Job, Wait-Job, Receive-Job, Stop-Job and Remove-Job work as with any job.
+/// Completed when at least one machine completed; Failed when the run was refused or every machine failed;
+/// Stopped after Stop-Job.
+/// </summary>
+internal sealed class SentinelBenchmarkJob : Job
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _gate = new(); // the run ending and Stop-Job must not both set the final state
+    private readonly string _location;
+    private Task _run = Task.CompletedTask;
+    private volatile string _status = "Running";
+
+    public SentinelBenchmarkJob(string command, string location) : base(command)
+    {
+        PSJobTypeName = "SentinelBenchmarkJob";
+        _location = location;
+    }
+
+    public override string StatusMessage => _status;
+
+    public override string Location => _location;
+
+    public override bool HasMoreData => Output.Count > 0 || Error.Count > 0 || Progress.Count > 0
+        || Warning.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Information.Count > 0;
+
+    /// <summary>Starts the run on a pool thread; the streams are thread-safe, the pipeline is never touched.</summary>
+    /// <param name="run">The engine call, given the job's cancellation.</param>
+    /// <param name="records">The translation of events into records.</param>
+    public void Start(Func<CancellationToken, IAsyncEnumerable<BenchmarkEvent>> run, BenchmarkRecords records)
+    {
+        SetJobState(JobState.Running);
+        _run = Task.Run(() => RunAsync(run, records));
+    }
+
+    private async Task RunAsync(Func<CancellationToken, IAsyncEnumerable<BenchmarkEvent>> run, BenchmarkRecords records)
+    {
+        bool refused = false;
+        try
+        {
+            await foreach (var e in run(_stop.Token).ConfigureAwait(false))
+            {
+                foreach (var record in records.Translate(e))
+                {
+                    switch (record)
+                    {
+                        case ProgressRecord p: Progress.Add(p); break;
+                        case ErrorRecord r: Error.Add(r); break;
+                        default: Output.Add(PSObject.AsPSObject(record)); break;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (FleetException e)
+        {
+            refused = true;
+            Error.Add(SentinelCmdlet.Error(e, Command));
+        }
+        catch (Exception e)
+        {
+            refused = true;
+            Error.Add(new ErrorRecord(e, "Sentinel.BenchmarkJobFailed", ErrorCategory.NotSpecified, Command));
+        }
+        Progress.Add(records.Finish());
+        _status = $"{records.Completed} completed, {records.Failed} failed";
+        lock (_gate)
+        {
+            // No Reason on Failed: Receive-Job would repeat it as a JobStateFailed error after the Sentinel.* one already in Error.
+            SetJobState(_stop.IsCancellationRequested ? JobState.Stopped
+                : refused || (records.Completed == 0 && records.Failed > 0) ? JobState.Failed
+                : JobState.Completed);
+        }
+    }
+
+    /// <summary>Cancels the run (a master is asked to cancel its job) and returns once the job has stopped.</summary>
+    public override void StopJob()
+    {
+        lock (_gate)
+        {
+            if (!IsFinished && !_stop.IsCancellationRequested)
+            {
+                SetJobState(JobState.Stopping);
+                _stop.Cancel();
+            }
+        }
+        // A local run ends at once; a master gets up to 5 s to acknowledge the cancel.
+        _run.Wait(TimeSpan.FromSeconds(15));
+    }
+
+    private bool IsFinished => JobStateInfo.State is JobState.Completed or JobState.Failed or JobState.Stopped;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && IsFinished)
+        {
+            _stop.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
