@@ -394,4 +394,18 @@ public sealed class CpuDiskCommandBenchmarkTests_Disk : IDisposable
         Assert.Equal(name, e.Parameter);
         AssertNoLeftovers();
     }
+
+    [Fact]
+    public void A_build_that_cannot_use_the_cpus_fma_says_so_only_when_that_is_the_case()
+    {
+        using var dir = new FakeRoot();
+        var withFma = Path.Combine(dir.Path, "cpuinfo-fma");
+        File.WriteAllText(withFma, "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma bmi2\n");
+        var without = Path.Combine(dir.Path, "cpuinfo-old");
+        File.WriteAllText(without, "processor\t: 0\nflags\t\t: fpu sse2 sse4_2\n");
+        bool thisBuildUsesFma = System.Runtime.Intrinsics.X86.Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx.IsSupported;
+        Assert.Equal(!thisBuildUsesFma, CpuBenchmark.CpuHasUnusedFma(withFma));
+        Assert.False(CpuBenchmark.CpuHasUnusedFma(without));
+        Assert.False(CpuBenchmark.CpuHasUnusedFma(Path.Combine(dir.Path, "missing")));
+    }
 }

@@ -35,6 +35,23 @@ public sealed class CpuBenchmark : IBenchmark
     ];
 
     /// <summary>The float kernel this CPU runs: fma-256 (x86 AVX2+FMA), fma-128 (Arm64 AdvSimd) or mul-add-N (portable vectors of N bits).</summary>
+    /// <summary>True when /proc/cpuinfo lists avx2 and fma but this process cannot use them (a build for an older baseline).</summary>
+    internal static bool CpuHasUnusedFma(string cpuinfo = "/proc/cpuinfo")
+    {
+        if (Fma.IsSupported && Avx.IsSupported) return false;
+        try
+        {
+            var flags = File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
+            if (flags is null) return false;
+            var set = flags[(flags.IndexOf(':') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return set.Contains("avx2") && set.Contains("fma");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     public static string FloatKernelName
         => Fma.IsSupported && Avx.IsSupported ? "fma-256"
          : AdvSimd.Arm64.IsSupported ? "fma-128"
@@ -54,6 +71,11 @@ public sealed class CpuBenchmark : IBenchmark
         if (threads > Environment.ProcessorCount)
         {
             warnings.Add($"{threads} threads on {Environment.ProcessorCount} logical CPUs: the all-thread figures measure time-sharing, not more hardware.");
+        }
+        if (CpuHasUnusedFma())
+        {
+            warnings.Add("The CPU has AVX2 and FMA but this build cannot use them (the NativeAOT sentinel targets x86-64-v2 unless published with " +
+                "-p:IlcInstructionSet=x86-64-v3): the float figures are for " + FloatKernelName + ", well below what the CPU can do.");
         }
 
         var part = TimeSpan.FromSeconds(seconds / repetitions);
