@@ -101,6 +101,29 @@ internal static partial class ProcStat
         return busy / TicksPerSecond;
     }
 
+    /// <summary>
+    /// Waits until every process but this one has used under <paramref name="limitPercent"/> of a core for
+    /// <paramref name="seconds"/> seconds in a row (the machine is shared: builds and tests come and go).
+    /// False if that did not happen within <paramref name="patience"/>.
+    /// </summary>
+    public static async Task<bool> SettleAsync(double limitPercent, int seconds, TimeSpan patience)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int quiet = 0;
+        double busy = MachineBusySeconds(), self = CpuSeconds(Environment.ProcessId);
+        long last = Stopwatch.GetTimestamp();
+        while (quiet < seconds)
+        {
+            if (Stopwatch.GetElapsedTime(start) > patience) return false;
+            await Task.Delay(1000);
+            double b = MachineBusySeconds(), s = CpuSeconds(Environment.ProcessId);
+            double others = 100 * ((b - busy) - (s - self)) / Stopwatch.GetElapsedTime(last).TotalSeconds;
+            quiet = others < limitPercent ? quiet + 1 : 0;
+            (busy, self, last) = (b, s, Stopwatch.GetTimestamp());
+        }
+        return true;
+    }
+
     /// <summary>VmRSS of <paramref name="pid"/> in MB (MiB); NaN if it is gone.</summary>
     public static double RssMegabytes(int pid) => StatusKilobytes(pid, "VmRSS:") / 1024.0;
 
