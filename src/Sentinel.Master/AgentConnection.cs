@@ -149,9 +149,11 @@ internal sealed class AgentConnection : IStoreAck
                 case MessageTypes.Samples:
                     return await SamplesAsync(env.Read(SentinelJsonContext.Default.SampleBatch, ErrorCodes.BadSample)).ConfigureAwait(false);
                 case MessageTypes.Progress:
+                    _ctx.Fleet.Touch(_entry);
                     _ctx.Jobs.Progress(_entry.Name, env.Read(SentinelJsonContext.Default.ProgressReport, ErrorCodes.BadResult));
                     return true;
                 case MessageTypes.Result:
+                    _ctx.Fleet.Touch(_entry);
                     var report = env.Read(SentinelJsonContext.Default.ResultReport, ErrorCodes.BadResult);
                     if (report.Result is null)
                     {

@@ -183,6 +183,16 @@ internal sealed class FleetState
         }
     }
 
+    /// <summary>The agent is alive (a benchmark progress or result frame): for offline detection, as good as a sample.</summary>
+    public void Touch(MachineEntry e)
+    {
+        long now = _time.GetTimestamp();
+        lock (Lock)
+        {
+            e.LastSeenTicks = now;
+        }
+    }
+
     /// <summary>The connection ended. A goodbye makes the machine offline at once; otherwise the clock decides.</summary>
     public bool Detach(MachineEntry e, AgentConnection connection, bool goodbye)
     {

@@ -217,6 +217,8 @@ internal sealed class JobManager
             {
                 if (_running.Remove(machine, out var r))
                 {
+                    // Silent but still connected (overloaded, stalled): stop the run there, or it would refuse the next.
+                    Connection(machine)?.SendControl(Frames.Write(MessageTypes.Cancel, new CancelRequest { JobId = r.Job.Id }, SentinelJsonContext.Default.CancelRequest));
                     End(r.Part, BenchmarkState.Failed, $"the machine {why} during the run");
                     Update(r.Job);
                 }
