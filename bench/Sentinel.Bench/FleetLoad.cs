@@ -97,6 +97,7 @@ internal static class FleetLoad
             results.Add(r);
             Console.WriteLine(r.Line());
             foreach (var d in r.Details) Console.WriteLine("       " + d);
+            if (r.Broke is not null) Console.WriteLine("       did not hold: " + r.Broke);
         }
 
         var reference = results.FirstOrDefault(r => r.StoredPerSecond > 0);
@@ -236,7 +237,6 @@ internal static class FleetLoad
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10) };
         Process? master = null;
         var fleet = new SimulatedFleet(n, new Uri($"ws://127.0.0.1:{port}/ws/agent"), new Uri($"ws://127.0.0.1:{port}/ws"));
-        long sentTotal = 0;
         var broke = new List<string>();
         try
         {
@@ -282,7 +282,7 @@ internal static class FleetLoad
 
             // Stop sending, and give the master time to store and ack what it has (at least 3 s, at most 20 s).
             fleet.StopSending();
-            sentTotal = fleet.Sent;
+            long sentTotal = fleet.Sent;
             long flushStart = Stopwatch.GetTimestamp();
             while (Stopwatch.GetElapsedTime(flushStart) < TimeSpan.FromSeconds(3)
                    || (fleet.Unacked() > 0 && Stopwatch.GetElapsedTime(flushStart) < TimeSpan.FromSeconds(20)))
@@ -350,8 +350,8 @@ internal static class FleetLoad
         try
         {
             result.RowsInDatabase = CountSamples(Path.Combine(dir, "sentinel.db"));
-            result.Lost = sentTotal - result.RowsInDatabase;
-            if (result.Lost != 0) broke.Add($"{result.Lost} samples lost (sent {sentTotal}, in the database {result.RowsInDatabase})");
+            result.Lost = fleet.Sent - result.RowsInDatabase;
+            if (result.Lost != 0) broke.Add($"{result.Lost} samples lost (sent {fleet.Sent}, in the database {result.RowsInDatabase})");
         }
         catch (SqliteException e)
         {
