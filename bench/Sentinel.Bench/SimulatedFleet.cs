@@ -81,6 +81,10 @@ internal sealed class SimulatedFleet(int n, Uri agentUri, Uri viewerUri) : IAsyn
         return sum;
     }
 
+    /// <summary>Each welcomed agent's name and the highest seq the master acked.</summary>
+    public IEnumerable<(string Name, long Acked)> AckedByAgent()
+        => _agents.Where(a => a is not null).Select(a => (a!.Name, Volatile.Read(ref a.Acked)));
+
     /// <summary>Send -> viewer latencies recorded so far, in ms, sorted.</summary>
     public List<double> ViewerLatencies()
     {
