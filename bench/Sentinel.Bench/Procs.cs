@@ -128,7 +128,7 @@ internal static partial class ProcStat
     public static double RssMegabytes(int pid) => StatusKilobytes(pid, "VmRSS:") / 1024.0;
 
     /// <summary>A "kB" line of /proc/PID/status.</summary>
-    public static double StatusKilobytes(int pid, string key)
+    private static double StatusKilobytes(int pid, string key)
     {
         try
         {
