@@ -51,10 +51,10 @@ public class AgentAckTests
         await using var agent = new SentinelAgent(new AgentOptions
         {
             Master = new Uri($"http://127.0.0.1:{server.LocalEndPoint.Port}/"), Name = "unacked", HostId = "h",
-            Interval = TimeSpan.FromMilliseconds(100), AckTimeout = TimeSpan.FromSeconds(1),
+            Interval = TimeSpan.FromMilliseconds(100), AckTimeout = TimeSpan.FromSeconds(2), // 2 s: room for the one ack to arrive on a loaded machine
         }, new FakeSource());
         agent.Start();
-        await Wait.Until(() => { lock (seen) return firstRepeat != 0; }, TimeSpan.FromSeconds(10), "a sample is sent a second time");
+        await Wait.Until(() => { lock (seen) return firstRepeat != 0; }, TimeSpan.FromSeconds(20), "a sample is sent a second time");
         lock (seen)
         {
             Assert.Equal(4, firstRepeat); // resent from just after the ack, not from the start

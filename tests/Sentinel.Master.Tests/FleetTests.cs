@@ -16,6 +16,21 @@ public class FleetTests
             ReconnectBase = TimeSpan.FromMilliseconds(200), ReconnectCap = TimeSpan.FromSeconds(1),
         }, new FakeSource(host));
 
+    /// <summary>The store holds seqs 1..<paramref name="taken"/> of the one agent run, each once: nothing lost, nothing twice.</summary>
+    private static async Task AssertStoredOnceEach(string data, long taken)
+    {
+        await using var store = Storage.SampleStore.Open(data);
+        using var c = store.OpenRead();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM samples";
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        Assert.Equal(taken, r.GetInt64(0));          // every sample the agent took is stored
+        Assert.Equal(r.GetInt64(0), r.GetInt64(1));  // none twice
+        Assert.Equal(1, r.GetInt64(2));
+        Assert.Equal(taken, r.GetInt64(3));          // no gaps: 1..taken
+    }
+
     [Fact]
     public async Task The_fleet_appears_with_live_figures_inventory_and_tags()
     {
@@ -90,16 +105,7 @@ public class FleetTests
         var taken = agent.Status.SamplesTaken;
         await second.StopAsync();
 
-        await using var store = Storage.SampleStore.Open(dir.Path);
-        using var c = store.OpenRead();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM samples";
-        using var r = cmd.ExecuteReader();
-        r.Read();
-        Assert.Equal(taken, r.GetInt64(0));          // every sample the agent took is stored
-        Assert.Equal(r.GetInt64(0), r.GetInt64(1));  // none twice
-        Assert.Equal(1, r.GetInt64(2));
-        Assert.Equal(taken, r.GetInt64(3));          // no gaps: 1..taken
+        await AssertStoredOnceEach(dir.Path, taken);
         Assert.True(agent.Status.Connects >= 2);
     }
 
@@ -126,16 +132,7 @@ public class FleetTests
         var taken = agent.Status.SamplesTaken;
         await master.StopAsync();
 
-        await using var store = Storage.SampleStore.Open(dir.Path);
-        using var c = store.OpenRead();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM samples";
-        using var r = cmd.ExecuteReader();
-        r.Read();
-        Assert.Equal(taken, r.GetInt64(0));
-        Assert.Equal(r.GetInt64(0), r.GetInt64(1));
-        Assert.Equal(1, r.GetInt64(2));
-        Assert.Equal(taken, r.GetInt64(3));
+        await AssertStoredOnceEach(dir.Path, taken);
     }
 
     [Fact]

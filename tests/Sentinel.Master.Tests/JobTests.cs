@@ -11,7 +11,7 @@ public class JobTests
 {
     private static SentinelAgent Agent(Uri master, string name, string? token = null, bool allowCommands = false) => new(new AgentOptions
     {
-        Master = master, Name = name, HostId = "host-" + name, Interval = TimeSpan.FromMilliseconds(200), Token = token, AllowCommands = allowCommands,
+        Master = master, Name = name, HostId = "host-" + name, Interval = TimeSpan.FromSeconds(1), Token = token, AllowCommands = allowCommands,
         ReconnectBase = TimeSpan.FromMilliseconds(200), ReconnectCap = TimeSpan.FromSeconds(1),
     }, new FakeSource("host-" + name));
 
@@ -194,7 +194,7 @@ public class JobTests
         Assert.Equal(BenchmarkState.Failed, refused.State);
         Assert.Contains("--allow-commands", refused.Error);
         var ran = job.Parts.Single(p => p.Machine == "open");
-        Assert.Equal(BenchmarkState.Completed, ran.State);
+        Assert.True(ran.State == BenchmarkState.Completed, $"the allowed agent's part: {ran.State} {ran.Error}");
         Assert.True(ran.Result!.Data!.Value.GetProperty("ok").GetBoolean());
         Assert.Equal(BenchmarkState.Failed, job.State); // one part failed
     }

@@ -64,6 +64,7 @@ public class StoreTests
         Assert.Equal(reg.BootRow, failure.Boot);
         Assert.Contains("injected", failure.Reason);
         Assert.Equal(0, store.CountSamples(reg.MachineId));
+        Assert.Equal(0, store.Stats.SamplesWritten); // rolled back: not counted as stored
 
         // A sample after the lost ones must not be stored: its ack would claim 1..5 too.
         store.TryEnqueue(reg.MachineId, reg.BootRow, 6, Sample(t.AddSeconds(6), 6), acks);

@@ -67,13 +67,15 @@ internal sealed class AgentJobs(Func<BenchmarkContext> contextFor, string machin
                 Parameters = new BenchmarkParameters(run.Parameters), Progress = progress,
             };
             log($"job {run.JobId}: running {benchmark.Name}");
-            var task = Task.Run(async () =>
+            // A thread of its own: the pre-run checks and some benchmarks block, and the agent's sampling and
+            // sending must not wait behind them for a pool thread.
+            var task = Task.Factory.StartNew(async () =>
             {
                 var result = await BenchmarkRunner.RunAsync(benchmark, context, machine, run.JobId, cancel.Token).ConfigureAwait(false);
                 log($"job {run.JobId}: {benchmark.Name} {result.State.ToString().ToLowerInvariant()}{(result.Error is { } e ? ": " + e : "")}");
                 Finish(result);
                 cancel.Dispose();
-            });
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             _current = new Running(run.JobId, cancel, task);
         }
     }

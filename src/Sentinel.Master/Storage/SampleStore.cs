@@ -198,6 +198,7 @@ public sealed partial class SampleStore : IAsyncDisposable
             var machineSeen = new Dictionary<long, long>();
             var registrations = new List<(RegisterWork Work, Registration Result)>();
             var toldOfFailure = new HashSet<(IStoreAck, long)>();
+            long batchWritten = 0, batchDuplicates = 0; // counted once the transaction commits
             try
             {
                 if (_options.FailCommits?.Invoke() == true)
@@ -211,7 +212,7 @@ public sealed partial class SampleStore : IAsyncDisposable
                     switch (work)
                     {
                         case SampleWork s when _poisoned.Contains(s.BootRow):
-                            _refused++;
+                            Interlocked.Increment(ref _refused);
                             // This sender may not have been told yet (it took the boot over after the failure).
                             if (s.Ack is { } poisonedAck && toldOfFailure.Add((poisonedAck, s.BootRow)))
                             {
@@ -221,11 +222,11 @@ public sealed partial class SampleStore : IAsyncDisposable
                         case SampleWork s:
                             if (Insert(insert, s) == 0)
                             {
-                                _duplicates++;
+                                batchDuplicates++;
                             }
                             else
                             {
-                                _written++;
+                                batchWritten++;
                             }
                             bootMax[s.BootRow] = Math.Max(bootMax.GetValueOrDefault(s.BootRow), s.Seq);
                             long t = s.Sample.Timestamp.ToUnixTimeMilliseconds();
@@ -266,6 +267,8 @@ public sealed partial class SampleStore : IAsyncDisposable
                     lastSeen.ExecuteNonQuery();
                 }
                 tx.Commit();
+                Interlocked.Add(ref _written, batchWritten);
+                Interlocked.Add(ref _duplicates, batchDuplicates);
                 _healthy = true;
                 _lastError = null;
             }
