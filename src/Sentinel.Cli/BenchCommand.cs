@@ -39,7 +39,8 @@ internal static class BenchCommand
 
     public static Command CreateBench()
     {
-        var command = new Command("bench", "Run one benchmark on this machine and print its figures. Ctrl+C cancels (and cleans up).");
+        var command = new Command("bench", "Run one benchmark on this machine and print its figures. Ctrl+C cancels (and cleans up).\n" +
+            "Examples: sentinel bench memory-bandwidth --threads 2 --json; sentinel bench disk --param path=/scratch --param fileBytes=4G; sentinel bench --list");
         var (name, parameters, threads, json) = Common(command);
         var list = new Option<bool>("--list") { Description = "List the benchmarks and their parameters." };
         command.Options.Add(list);
@@ -91,7 +92,8 @@ internal static class BenchCommand
 
     public static Command CreateRun()
     {
-        var command = new Command("run", "Run a benchmark on machines of a fleet at once, through its master; print each machine's result as it arrives. Ctrl+C cancels the job.");
+        var command = new Command("run", "Run a benchmark on machines of a fleet at once, through its master; print each machine's result as it arrives. Ctrl+C cancels the job.\n" +
+            "Examples: sentinel run --master http://login01:8080 --all memory-bandwidth; sentinel run --master http://login01:8080 -m node01 -m node02 memory-latency --json");
         var master = new Option<string>("--master") { Description = "The master's URL, e.g. http://login01:8080.", Required = true };
         var all = new Option<bool>("--all") { Description = "Every machine that is online." };
         var machines = new Option<string[]>("--machine", "-m") { Description = "A machine by name; repeat for more.", AllowMultipleArgumentsPerToken = false };
