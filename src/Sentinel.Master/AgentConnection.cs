@@ -26,6 +26,10 @@ internal sealed class AgentConnection : IStoreAck
     // A WebSocket allows one send at a time: the send loop and CloseAsync take turns.
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private MachineEntry? _entry;
+    // Why the connection ended, for the connection history (goodbye, or the close code the master sent).
+    private string? _closeReason;
+    // The ping in flight: its id and when it was sent (monotonic ticks); 0 when none.
+    private long _pingId, _pingSentTicks;
     private long _bootRow;
     private long _pendingAck, _sentAck;
     private int _errors;
@@ -164,7 +168,11 @@ internal sealed class AgentConnection : IStoreAck
                         _ctx.Log($"agent '{_entry.Name}': result for job {Truncate(report.JobId)} ignored (that part is no longer running here)");
                     }
                     return true;
+                case MessageTypes.Pong:
+                    Pong(env.Read(SentinelJsonContext.Default.PingMessage, ErrorCodes.BadEnvelope).Id);
+                    return true;
                 case MessageTypes.Goodbye:
+                    _closeReason = "goodbye";
                     Detach(goodbye: true);
                     await CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "goodbye").ConfigureAwait(false);
                     return false;
@@ -239,7 +247,8 @@ internal sealed class AgentConnection : IStoreAck
         _bootRow = reg.BootRow;
         // What the store already holds for this boot needs no second write: a replay of it is acked at once.
         _sentAck = _pendingAck = reg.AckedSeq;
-        _entry = _ctx.Fleet.Attach(hello, reg, this);
+        _entry = _ctx.Fleet.Attach(hello, reg, this, _remote);
+        _ctx.Store.RecordConnection(_entry.Id, _ctx.Time.GetUtcNow(), "connected", _remote, replaced is null ? null : "took over from an older connection of the same host");
         Send(Frames.Write(MessageTypes.Welcome, new Welcome
         {
             Name = hello.Name,
@@ -249,6 +258,10 @@ internal sealed class AgentConnection : IStoreAck
         }, SentinelJsonContext.Default.Welcome));
         _ctx.Log($"agent '{hello.Name}' connected from {_remote} (agent {hello.AgentVersion}, boot {hello.BootId[..Math.Min(8, hello.BootId.Length)]}, stored up to seq {reg.AckedSeq})");
         _ctx.Jobs.MachineAttached(hello.Name, reg.BootRow);
+        if (hello.Capabilities.Contains(Capabilities.Ping))
+        {
+            _ = Task.Run(() => PingLoop(_closing.Token));
+        }
         return true;
     }
 
@@ -281,7 +294,10 @@ internal sealed class AgentConnection : IStoreAck
                 skippedUpTo = Math.Max(skippedUpTo, s.Seq); // already on disk: a resend after a lost ack
                 continue;
             }
-            _ctx.Fleet.Observe(entry, sample);
+            if (_ctx.Fleet.Observe(entry, sample))
+            {
+                _ctx.Store.RecordConnection(entry.Id, _ctx.Time.GetUtcNow(), "online", _remote, "samples again after a silence");
+            }
             if (!_ctx.Store.TryEnqueue(entry.Id, _bootRow, s.Seq, sample, this))
             {
                 // An ack is "the highest stored": storing anything after a refused sample would ack it away.
@@ -380,6 +396,7 @@ internal sealed class AgentConnection : IStoreAck
         {
             if (_ctx.Fleet.Detach(e, this, goodbye))
             {
+                _ctx.Store.RecordConnection(e.Id, _ctx.Time.GetUtcNow(), "disconnected", _remote, _closeReason ?? CloseDescription());
                 _ctx.Log(goodbye ? $"agent '{e.Name}' said goodbye" : $"agent '{e.Name}' disconnected");
                 if (goodbye)
                 {
@@ -389,9 +406,47 @@ internal sealed class AgentConnection : IStoreAck
         }
     }
 
+    private string CloseDescription()
+    {
+        try
+        {
+            return _ws.CloseStatus is { } status ? $"closed by the agent ({(int)status}{(string.IsNullOrEmpty(_ws.CloseStatusDescription) ? "" : " " + _ws.CloseStatusDescription)})" : "the connection dropped";
+        }
+        catch (ObjectDisposedException)
+        {
+            return "the connection dropped";
+        }
+    }
+
+    /// <summary>Pings the agent at once and then every <see cref="MasterOptions.PingInterval"/>; a pong sets the round trip.</summary>
+    private async Task PingLoop(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                long id = Interlocked.Increment(ref _pingId);
+                Volatile.Write(ref _pingSentTicks, _ctx.Time.GetTimestamp());
+                Send(Frames.Write(MessageTypes.Ping, new PingMessage { Id = id }, SentinelJsonContext.Default.PingMessage));
+                await Task.Delay(_ctx.Options.PingInterval, _ctx.Time, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Pong(long id)
+    {
+        long sent = Volatile.Read(ref _pingSentTicks);
+        if (id != Volatile.Read(ref _pingId) || sent == 0 || _entry is not { } e) return; // a late answer to an older ping
+        _ctx.Fleet.SetRoundTrip(e, this, _ctx.Time.GetElapsedTime(sent).TotalMilliseconds);
+    }
+
     /// <summary>Sends an error frame naming the problem, then closes with <paramref name="status"/>.</summary>
     public async Task CloseAsync(WebSocketCloseStatus status, string code, string message)
     {
+        _closeReason ??= $"closed by the master: {code}";
         bool locked = false;
         try
         {

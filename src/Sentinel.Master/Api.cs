@@ -38,6 +38,11 @@ internal sealed class Api(MasterContext ctx)
             await Error(http, 405, "method-not-allowed", $"{req.Method} is not allowed on {path}").ConfigureAwait(false);
             return;
         }
+        if (parts is [] or [not "api", ..] && StaticFiles.Exists(path))
+        {
+            await StaticFiles.ServeAsync(http, path).ConfigureAwait(false);
+            return;
+        }
         switch (parts)
         {
             case ["api", "jobs"]:
@@ -51,9 +56,6 @@ internal sealed class Api(MasterContext ctx)
                 return;
             case ["api", "results"]:
                 await Results(http).ConfigureAwait(false);
-                return;
-            case []:
-                await Index(http).ConfigureAwait(false);
                 return;
             case ["api", "status"]:
                 await Json(http, 200, Status(), SentinelJsonContext.Default.MasterStatus).ConfigureAwait(false);
@@ -75,6 +77,15 @@ internal sealed class Api(MasterContext ctx)
                 return;
             case ["api", "machines", var name, "metrics"]:
                 await Metrics(http, name).ConfigureAwait(false);
+                return;
+            case ["api", "machines", var name, "connections"]:
+                await Connections(http, name).ConfigureAwait(false);
+                return;
+            case ["api", "fleet", "history"]:
+                await History(http).ConfigureAwait(false);
+                return;
+            case ["api", "benchmarks"]:
+                await Json(http, 200, BenchmarkInfos, SentinelJsonContext.Default.ListBenchmarkInfo).ConfigureAwait(false);
                 return;
             default:
                 await Error(http, 404, "not-found", $"no such resource: {path}").ConfigureAwait(false);
@@ -175,7 +186,87 @@ internal sealed class Api(MasterContext ctx)
             DatabaseBytes = s.DatabaseBytes,
             WalBytes = s.WalBytes,
             DataPath = ctx.Options.DataPath,
+            JobsRunning = ctx.Jobs.RunningCount(),
+            JobsFinished = ctx.Store.CountFinishedJobs(),
         };
+    }
+
+    /// <summary>GET /api/benchmarks: the catalog, with each benchmark's headline figure and the outlier rule.</summary>
+    internal static readonly List<BenchmarkInfo> BenchmarkInfos = Benchmarks.BenchmarkCatalog.Benchmarks.Select(b => new BenchmarkInfo
+    {
+        Name = b.Name,
+        CliName = Benchmarks.BenchmarkCatalog.CliName(b.Name),
+        Description = b.Description,
+        Parameters = b.Parameters.Select(p => new BenchmarkParameterDescription { Name = p.Name, Default = p.Default, Description = p.Description }).ToList(),
+        Headline = Benchmarks.BenchmarkHeadline.Of(b.Name),
+        OutlierTolerance = Benchmarks.Outliers.DefaultTolerance,
+    }).ToList();
+
+    /// <summary>GET /api/machines/{name}/connections?since=&amp;until= (default: the last 24 hours).</summary>
+    private async Task Connections(HttpContext http, string name)
+    {
+        if (ctx.Fleet.Find(name) is not { } entry)
+        {
+            await NotFound(http, name).ConfigureAwait(false);
+            return;
+        }
+        if (await Range(http, TimeSpan.FromDays(1)).ConfigureAwait(false) is not var (since, until)) return;
+        await Json(http, 200, ctx.Store.LoadConnections(entry.Id, entry.Name, since, until), SentinelJsonContext.Default.ConnectionHistory).ConfigureAwait(false);
+    }
+
+    /// <summary>GET /api/fleet/history?since=&amp;until=&amp;step= (default: the last 10 minutes, about 300 steps, never finer than 1 s).</summary>
+    private async Task History(HttpContext http)
+    {
+        if (await Range(http, TimeSpan.FromMinutes(10)).ConfigureAwait(false) is not var (since, until)) return;
+        var step = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling((until - since).TotalSeconds / 300)));
+        if (http.Request.Query.GetValueOrDefault("step") is { } stepText && !TryDuration(stepText, out step))
+        {
+            await Error(http, 400, "bad-parameter", $"step: '{stepText}' is not a duration (seconds, or ISO-8601 like PT1M)").ConfigureAwait(false);
+            return;
+        }
+        if ((until - since) / step > 10_000)
+        {
+            await Error(http, 400, "bad-parameter", "step is too small for this range: at most 10000 steps").ConfigureAwait(false);
+            return;
+        }
+        var (start, stepMs, buckets, byMachine) = ctx.Store.FleetHistory(since, until, step);
+        var machines = new List<FleetHistoryMachine>();
+        foreach (var (name, id) in ctx.Fleet.Ids())
+        {
+            if (!byMachine.TryGetValue(id, out var a)) continue;
+            machines.Add(new FleetHistoryMachine
+            {
+                Name = name, CpuPercent = a[0], MemoryUsedPercent = a[1], GpuUtilizationPercent = a[2],
+                NetworkReceiveBytesPerSecond = a[3], NetworkTransmitBytesPerSecond = a[4],
+            });
+        }
+        await Json(http, 200, new FleetHistory
+        {
+            Since = since, Until = until, StepSeconds = stepMs / 1000.0, Start = DateTimeOffset.FromUnixTimeMilliseconds(start),
+            Buckets = buckets, Machines = machines,
+        }, SentinelJsonContext.Default.FleetHistory).ConfigureAwait(false);
+    }
+
+    /// <summary>since/until from the query (until defaults to now, since to <paramref name="span"/> before it), or null after answering 400.</summary>
+    private async Task<(DateTimeOffset Since, DateTimeOffset Until)?> Range(HttpContext http, TimeSpan span)
+    {
+        var q = http.Request.Query;
+        if (!TryTime(q.GetValueOrDefault("until"), ctx.Time.GetUtcNow(), out var until))
+        {
+            await Error(http, 400, "bad-parameter", $"until: '{q["until"]}' is not an ISO-8601 time (e.g. 2026-11-24T10:00:00Z)").ConfigureAwait(false);
+            return null;
+        }
+        if (!TryTime(q.GetValueOrDefault("since"), until - span, out var since))
+        {
+            await Error(http, 400, "bad-parameter", $"since: '{q["since"]}' is not an ISO-8601 time (e.g. 2026-11-24T09:00:00Z)").ConfigureAwait(false);
+            return null;
+        }
+        if (since >= until)
+        {
+            await Error(http, 400, "bad-parameter", "since must be before until").ConfigureAwait(false);
+            return null;
+        }
+        return (since, until);
     }
 
     private async Task Metrics(HttpContext http, string name)
@@ -251,19 +342,6 @@ internal sealed class Api(MasterContext ctx)
         {
             return false;
         }
-    }
-
-    private async Task Index(HttpContext http)
-    {
-        // The live page comes with the page issue; until then, a plain pointer to the API.
-        var (online, offline, _) = ctx.Fleet.Counts();
-        var html = $"""
-            <!doctype html><html><head><meta charset="utf-8"><title>Sentinel master</title></head>
-            <body><h1>Sentinel master {WebUtility.HtmlEncode(ctx.Version)}</h1>
-            <p>{online} machines online, {offline} offline.</p>
-            <ul><li><a href="/api/machines">/api/machines</a></li><li><a href="/api/status">/api/status</a></li></ul></body></html>
-            """;
-        await Write(http, 200, "text/html; charset=utf-8", Encoding.UTF8.GetBytes(html)).ConfigureAwait(false);
     }
 
     private Task NotFound(HttpContext http, string name)

@@ -38,6 +38,12 @@ internal sealed class FleetState
         lock (Lock) return _byName.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => e.ToMachine(source)).ToList();
     }
 
+    /// <summary>Every machine's name and store id, by name.</summary>
+    public List<(string Name, long Id)> Ids()
+    {
+        lock (Lock) return _byName.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => (e.Name, e.Id)).ToList();
+    }
+
     public (int Online, int Offline, int Connected) Counts()
     {
         lock (Lock)
@@ -47,11 +53,11 @@ internal sealed class FleetState
         }
     }
 
-    /// <summary>Marks machines offline whose last sample is older than their allowed silence. Returns their names.</summary>
-    public List<string> SweepOffline()
+    /// <summary>Marks machines offline whose last sample is older than their allowed silence. Returns them.</summary>
+    public List<MachineEntry> SweepOffline()
     {
         long now = _time.GetTimestamp();
-        var changed = new List<string>();
+        var changed = new List<MachineEntry>();
         lock (Lock)
         {
             foreach (var e in _byName.Values)
@@ -61,7 +67,7 @@ internal sealed class FleetState
                 {
                     e.Status = MachineStatus.Offline;
                     e.StatusDirty = true;
-                    changed.Add(e.Name);
+                    changed.Add(e);
                 }
             }
         }
@@ -76,7 +82,7 @@ internal sealed class FleetState
         {
             foreach (var e in _byName.Values)
             {
-                if (!(e.SampleDirty || e.StatusDirty || e.MachineDirty))
+                if (!(e.SampleDirty || e.StatusDirty || e.MachineDirty || e.ConnectionDirty))
                 {
                     continue;
                 }
@@ -87,8 +93,9 @@ internal sealed class FleetState
                     LastSeen = e.LastSeen,
                     Sample = e.SampleDirty ? e.Latest : null,
                     Machine = e.MachineDirty ? e.ToMachine(source) : null,
+                    Connection = e.ConnectionDirty && !e.MachineDirty ? e.ConnectionInfo : null,
                 });
-                e.SampleDirty = e.StatusDirty = e.MachineDirty = false;
+                e.SampleDirty = e.StatusDirty = e.MachineDirty = e.ConnectionDirty = false;
             }
         }
         return list;
@@ -136,7 +143,7 @@ internal sealed class FleetState
     }
 
     /// <summary>The hello is on disk: the connection now owns the machine, which is online.</summary>
-    public MachineEntry Attach(Protocol.Hello hello, Registration reg, AgentConnection connection)
+    public MachineEntry Attach(Protocol.Hello hello, Registration reg, AgentConnection connection, string remote)
     {
         long now = _time.GetTimestamp();
         lock (Lock)
@@ -156,14 +163,22 @@ internal sealed class FleetState
             e.BootRow = reg.BootRow;
             e.LastSeenTicks = now;
             e.LastSeen = _time.GetUtcNow();
+            e.Remote = remote;
+            e.Dialled = hello.MasterUrl;
+            e.ConnectionSince = e.LastSeen;
+            e.RttMilliseconds = null;
+            e.ConnectionDirty = true;
             e.Status = MachineStatus.Online;
             e.MachineDirty = e.StatusDirty = true;
             return e;
         }
     }
 
-    /// <summary>A sample arrived: the machine is alive now, and the sample is its latest unless it is a replay of older ones.</summary>
-    public void Observe(MachineEntry e, MachineSample sample)
+    /// <summary>
+    /// A sample arrived: the machine is alive now, and the sample is its latest unless it is a replay of older ones.
+    /// True when this brought the machine back online on a connection that had gone silent.
+    /// </summary>
+    public bool Observe(MachineEntry e, MachineSample sample)
     {
         long now = _time.GetTimestamp();
         lock (Lock)
@@ -179,7 +194,9 @@ internal sealed class FleetState
             {
                 e.Status = MachineStatus.Online;
                 e.StatusDirty = true;
+                return true;
             }
+            return false;
         }
     }
 
@@ -203,12 +220,26 @@ internal sealed class FleetState
                 return false;
             }
             e.Connection = null;
+            e.ConnectionSince = _time.GetUtcNow();
+            e.RttMilliseconds = null;
+            e.MachineDirty = true;
             if (goodbye && e.Status != MachineStatus.Offline)
             {
                 e.Status = MachineStatus.Offline;
                 e.StatusDirty = true;
             }
             return true;
+        }
+    }
+
+    /// <summary>A ping came back from the agent that holds <paramref name="e"/>.</summary>
+    public void SetRoundTrip(MachineEntry e, AgentConnection connection, double milliseconds)
+    {
+        lock (Lock)
+        {
+            if (e.Connection != connection) return;
+            e.RttMilliseconds = milliseconds;
+            e.ConnectionDirty = true;
         }
     }
 

@@ -13,6 +13,7 @@ internal static class HelloValidation
         if (h.HostId is null || h.HostId.Length > ProtocolLimits.MaxNameLength) return "hostId must be at most 253 characters";
         if (h.AgentVersion is null || h.AgentVersion.Length > 64) return "agentVersion must be at most 64 characters";
         if (!(h.IntervalSeconds >= 0.1 && h.IntervalSeconds <= 3600)) return $"intervalSeconds must be between 0.1 and 3600; got {h.IntervalSeconds}";
+        if (h.MasterUrl is { } url && (url.Length > 2048 || HasControl(url))) return "masterUrl must be at most 2048 characters, without control characters";
         if (h.Tags.Count > ProtocolLimits.MaxTags) return $"at most {ProtocolLimits.MaxTags} tags; got {h.Tags.Count}";
         foreach (var (k, v) in h.Tags)
         {

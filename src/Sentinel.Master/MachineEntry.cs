@@ -20,8 +20,17 @@ internal sealed class MachineEntry
     public MachineStatus Status { get; set; } = MachineStatus.Offline;
     public AgentConnection? Connection { get; set; }
     public long BootRow { get; set; }
+    /// <summary>Where the current (or last) connection came from, what it dialled, and when it opened or closed.</summary>
+    public string? Remote { get; set; }
+    public string? Dialled { get; set; }
+    public DateTimeOffset? ConnectionSince { get; set; }
+    public double? RttMilliseconds { get; set; }
     /// <summary>Changed since the last viewer tick: what to send.</summary>
-    public bool SampleDirty, StatusDirty, MachineDirty;
+    public bool SampleDirty, StatusDirty, MachineDirty, ConnectionDirty;
+
+    public ConnectionInfo? ConnectionInfo => ConnectionSince is { } since
+        ? new ConnectionInfo { Connected = Connection is not null, Remote = Remote, Dialled = Dialled, Since = since, RttMilliseconds = Connection is null ? null : RttMilliseconds }
+        : null;
 
     public Machine ToMachine(string source) => new()
     {
@@ -32,5 +41,7 @@ internal sealed class MachineEntry
         Tags = new Dictionary<string, string>(Tags),
         Inventory = Inventory,
         Latest = Latest,
+        AgentVersion = AgentVersion,
+        Connection = ConnectionInfo,
     };
 }

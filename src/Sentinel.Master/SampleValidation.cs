@@ -61,6 +61,7 @@ internal static class SampleValidation
         Inventory = h.Inventory is null ? new Inventory { HostName = h.Name ?? "" } : Normalize(h.Inventory),
         Tags = h.Tags ?? [],
         Capabilities = h.Capabilities ?? [],
+        MasterUrl = h.MasterUrl,
     };
 
     private static Inventory Normalize(Inventory i) => i.Addresses is not null && i.Caches is not null && i.Gpus is not null && i.HostName is not null ? i : new Inventory

@@ -95,7 +95,15 @@ internal sealed class ViewerHub : IAsyncDisposable
         {
             var ctx = _context();
             var lost = ctx.Fleet.SweepOffline();
-            if (lost.Count > 0) ctx.Jobs.MachinesLost(lost, "went offline (silent for 3 intervals)");
+            if (lost.Count > 0)
+            {
+                var now = ctx.Time.GetUtcNow();
+                foreach (var e in lost)
+                {
+                    ctx.Store.RecordConnection(e.Id, now, "offline", e.Remote, $"silent for {ctx.Options.OfflineAfterIntervals} intervals");
+                }
+                ctx.Jobs.MachinesLost(lost.Select(e => e.Name).ToList(), $"went offline (silent for {ctx.Options.OfflineAfterIntervals} intervals)");
+            }
             ctx.Jobs.Tick();
             var changes = ctx.Fleet.TakeChanges(ctx.Source);
             var jobs = ctx.Jobs.TakeChanges();

@@ -68,6 +68,8 @@ public class ProtocolDocTests
         [MessageTypes.Samples] = e => (Normalize(e.Read(Strict.SampleBatch, ErrorCodes.BadSample)), typeof(SampleBatch)),
         [MessageTypes.Ack] = e => (e.Read(Strict.Ack, ErrorCodes.BadEnvelope), typeof(Ack)),
         [MessageTypes.Goodbye] = e => (e.Read(Strict.Goodbye, ErrorCodes.BadEnvelope), typeof(Goodbye)),
+        [MessageTypes.Ping] = e => (e.Read(Strict.PingMessage, ErrorCodes.BadEnvelope), typeof(PingMessage)),
+        [MessageTypes.Pong] = e => (e.Read(Strict.PingMessage, ErrorCodes.BadEnvelope), typeof(PingMessage)),
         [MessageTypes.Progress] = e => (e.Read(Strict.ProgressReport, ErrorCodes.BadResult), typeof(ProgressReport)),
         [MessageTypes.Result] = e => (e.Read(Strict.ResultReport, ErrorCodes.BadResult), typeof(ResultReport)),
         [MessageTypes.Run] = e => (e.Read(Strict.RunRequest, ErrorCodes.BadEnvelope), typeof(RunRequest)),
@@ -137,7 +139,7 @@ public class ProtocolDocTests
         Assert.Equal("vm", hello.Inventory.HostName);
         Assert.Equal(33554432, hello.Inventory.LastLevelCacheBytes);
         Assert.Equal("b7", hello.Tags["rack"]);
-        Assert.Equal([Capabilities.Benchmarks], hello.Capabilities);
+        Assert.Equal([Capabilities.Benchmarks, Capabilities.Ping], hello.Capabilities); // what `sentinel agent` sends
         Assert.Equal(4, hello.Tags.Count);
         Assert.Null(hello.Token);
 

@@ -59,7 +59,7 @@ internal static class Wait
 
 internal static class Api
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     public static async Task<List<Machine>> Machines(Uri master)
         => (await Http.GetFromJsonAsync(new Uri(master, "api/machines"), SentinelJsonContext.Default.ListMachine))!;

@@ -207,7 +207,8 @@ public sealed class SentinelAgent : IAsyncDisposable
             IntervalSeconds = _options.Interval.TotalSeconds,
             Inventory = _source.Inventory,
             Tags = _options.Tags,
-            Capabilities = [Capabilities.Benchmarks],
+            Capabilities = [Capabilities.Benchmarks, Capabilities.Ping],
+            MasterUrl = _options.Master.ToString(),
         }, SentinelJsonContext.Default.Hello), ct).ConfigureAwait(false);
 
         Welcome welcome;
@@ -286,6 +287,10 @@ public sealed class SentinelAgent : IAsyncDisposable
                         break;
                     case MessageTypes.Cancel:
                         _jobs.Cancel(env.Read(SentinelJsonContext.Default.CancelRequest, ErrorCodes.BadEnvelope).JobId);
+                        break;
+                    case MessageTypes.Ping:
+                        var ping = env.Read(SentinelJsonContext.Default.PingMessage, ErrorCodes.BadEnvelope);
+                        await SendAsync(ws, Frames.Write(MessageTypes.Pong, new PingMessage { Id = ping.Id }, SentinelJsonContext.Default.PingMessage), ct).ConfigureAwait(false);
                         break;
                     case MessageTypes.Error:
                         var error = env.Read(SentinelJsonContext.Default.ErrorMessage, ErrorCodes.BadEnvelope);

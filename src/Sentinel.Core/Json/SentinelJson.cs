@@ -25,6 +25,7 @@ namespace Sentinel.Json;
 [JsonSerializable(typeof(Protocol.SequencedSample))]
 [JsonSerializable(typeof(Protocol.Ack))]
 [JsonSerializable(typeof(Protocol.Goodbye))]
+[JsonSerializable(typeof(Protocol.PingMessage))]
 [JsonSerializable(typeof(Protocol.ErrorMessage))]
 [JsonSerializable(typeof(Protocol.Snapshot))]
 [JsonSerializable(typeof(Protocol.FleetUpdate))]
@@ -37,6 +38,9 @@ namespace Sentinel.Json;
 [JsonSerializable(typeof(BenchmarkJob))]
 [JsonSerializable(typeof(List<BenchmarkJob>))]
 [JsonSerializable(typeof(JobRequest))]
+[JsonSerializable(typeof(ConnectionHistory))]
+[JsonSerializable(typeof(FleetHistory))]
+[JsonSerializable(typeof(List<BenchmarkInfo>))]
 public sealed partial class SentinelJsonContext : JsonSerializerContext
 {
     /// <summary>Indented output for people (the CLI's --json).</summary>

@@ -24,6 +24,12 @@ public sealed class Machine
     /// <summary>The latest sample, or null when none has arrived yet.</summary>
     public MachineSample? Latest { get; init; }
 
+    /// <summary>The version of the agent that reports this machine (from its hello); null for the local machine.</summary>
+    public string? AgentVersion { get; init; }
+
+    /// <summary>The agent's connection to the master, when a master holds the machine.</summary>
+    public ConnectionInfo? Connection { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => Name;
 }

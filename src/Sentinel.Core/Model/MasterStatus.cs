@@ -23,4 +23,8 @@ public sealed class MasterStatus
     public long DatabaseBytes { get; init; }
     public long WalBytes { get; init; }
     public string? DataPath { get; init; }
+    /// <summary>Benchmark jobs queued or running now.</summary>
+    public int JobsRunning { get; init; }
+    /// <summary>Benchmark jobs that ended (completed, failed or cancelled) and are kept.</summary>
+    public int JobsFinished { get; init; }
 }

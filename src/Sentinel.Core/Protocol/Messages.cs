@@ -7,6 +7,8 @@ public static class MessageTypes
     public const string Hello = "hello";
     public const string Samples = "samples";
     public const string Goodbye = "goodbye";
+    /// <summary>Agent to master: the answer to a ping, at once, with its id.</summary>
+    public const string Pong = "pong";
     /// <summary>How far a benchmark run is.</summary>
     public const string Progress = "progress";
     /// <summary>A benchmark run's end: completed, failed or cancelled, with its figures.</summary>
@@ -14,6 +16,8 @@ public static class MessageTypes
     // master -> agent
     public const string Welcome = "welcome";
     public const string Ack = "ack";
+    /// <summary>Master to agent (with the ping capability): measures the connection's round trip.</summary>
+    public const string Ping = "ping";
     /// <summary>Run a benchmark (agents that announced the "benchmarks" capability).</summary>
     public const string Run = "run";
     /// <summary>Stop a benchmark run; the agent answers with a cancelled result.</summary>
@@ -57,6 +61,8 @@ public sealed class Hello
     public required Inventory Inventory { get; init; }
     public Dictionary<string, string> Tags { get; init; } = [];
     public List<string> Capabilities { get; init; } = [];
+    /// <summary>The master URL the agent was started with (a relay's address when it goes through one): shown in the topology.</summary>
+    public string? MasterUrl { get; init; }
 }
 
 /// <summary>The master's answer to a good hello.</summary>
@@ -128,6 +134,14 @@ public static class Capabilities
 {
     /// <summary>The agent runs benchmarks on "run" and answers with progress and result.</summary>
     public const string Benchmarks = "benchmarks";
+    /// <summary>The agent answers "ping" with "pong" at once, so the master can show the round trip.</summary>
+    public const string Ping = "ping";
+}
+
+/// <summary>Ping (master to agent) and pong (agent to master): the same id comes back.</summary>
+public sealed class PingMessage
+{
+    public long Id { get; init; }
 }
 
 /// <summary>Master to agent: run one benchmark now. The agent runs one at a time.</summary>
@@ -184,4 +198,6 @@ public sealed class MachineUpdate
     public DateTimeOffset? LastSeen { get; init; }
     public MachineSample? Sample { get; init; }
     public Machine? Machine { get; init; }
+    /// <summary>The agent's connection, when it changed (connected, closed, a new round trip).</summary>
+    public ConnectionInfo? Connection { get; init; }
 }

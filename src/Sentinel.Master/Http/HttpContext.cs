@@ -32,7 +32,10 @@ public sealed class HttpContext
         head.Append("Content-Length: ").Append(body.Length).Append("\r\n");
         head.Append("Connection: ").Append(Request.KeepAlive ? "keep-alive" : "close").Append("\r\n");
         head.Append("X-Content-Type-Options: nosniff\r\n");
-        head.Append("Cache-Control: no-store\r\n");
+        if (headers is null || !headers.ContainsKey("Cache-Control"))
+        {
+            head.Append("Cache-Control: no-store\r\n");
+        }
         if (headers is not null)
         {
             foreach (var (k, v) in headers)

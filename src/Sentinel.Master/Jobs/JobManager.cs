@@ -308,6 +308,12 @@ internal sealed class JobManager
         return _store.LoadJob(id);
     }
 
+    /// <summary>Jobs queued or running now.</summary>
+    public int RunningCount()
+    {
+        lock (_lock) return _jobs.Count(j => j.State is BenchmarkState.Queued or BenchmarkState.Running);
+    }
+
     /// <summary>The newest jobs first.</summary>
     public List<BenchmarkJob> List(int limit)
     {

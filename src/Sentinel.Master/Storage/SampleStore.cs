@@ -76,6 +76,7 @@ public sealed partial class SampleStore : IAsyncDisposable
         Exec(_write, Schema.Create);
         Exec(_write, $"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '{Schema.Version}')");
         _rolledUpTo = ReadMetaLong("rolled_up_to") ?? 0;
+        CloseDanglingConnections(_write);
         _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
@@ -252,6 +253,9 @@ public sealed partial class SampleStore : IAsyncDisposable
                         case JobWork j:
                             SaveJob(tx, j);
                             break;
+                        case ConnectionWork cw:
+                            SaveConnection(tx, cw);
+                            break;
                     }
                 }
                 foreach (var (boot, seq) in bootMax)
@@ -416,7 +420,7 @@ public sealed partial class SampleStore : IAsyncDisposable
         using (var del = _write.CreateCommand())
         {
             del.Transaction = tx;
-            del.CommandText = "DELETE FROM samples WHERE t < @raw; DELETE FROM rollup_1m WHERE t < @rollup";
+            del.CommandText = "DELETE FROM samples WHERE t < @raw; DELETE FROM rollup_1m WHERE t < @rollup; DELETE FROM connections WHERE t < @rollup";
             del.Parameters.AddWithValue("@raw", now - (long)_options.RawRetention.TotalMilliseconds);
             del.Parameters.AddWithValue("@rollup", now - (long)_options.RollupRetention.TotalMilliseconds);
             del.ExecuteNonQuery();

@@ -62,6 +62,13 @@ internal static class Schema
             json TEXT NOT NULL,
             PRIMARY KEY (job_id, machine)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS results_finished ON results (finished);
+        CREATE TABLE IF NOT EXISTS connections (
+            machine_id INTEGER NOT NULL,
+            t INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            remote TEXT,
+            detail TEXT);
+        CREATE INDEX IF NOT EXISTS connections_by_time ON connections (machine_id, t);
         """;
 
     /// <summary>The headline columns, in insert order after (machine_id, boot, seq, t, interval).</summary>
