@@ -226,9 +226,19 @@ public class ProtocolDocTests
         var series = new List<MetricSeries>();
         var errors = new List<ErrorMessage>();
         var jobs = new List<BenchmarkJob>();
+        var connections = new List<ConnectionHistory>();
+        var histories = new List<FleetHistory>();
+        var catalogs = new List<List<BenchmarkInfo>>();
+        var connectionInfos = new List<ConnectionInfo>();
         foreach (var example in examples)
         {
-            var node = JsonNode.Parse(example.Json)!.AsObject();
+            var parsed = JsonNode.Parse(example.Json)!;
+            if (parsed is JsonArray array && array.FirstOrDefault() is JsonObject first && first.ContainsKey("cliName"))
+            {
+                catalogs.Add(Read(example, parsed, Strict.ListBenchmarkInfo));
+                continue;
+            }
+            var node = parsed.AsObject();
             // Which response an example is, by the key only that response has.
             if (node.ContainsKey("error"))
             {
@@ -251,11 +261,32 @@ public class ProtocolDocTests
             {
                 status.Add(Read(example, node, Strict.MasterStatus));
             }
+            else if (node.ContainsKey("uptimeShare"))
+            {
+                connections.Add(Read(example, node, Strict.ConnectionHistory));
+            }
+            else if (node.ContainsKey("buckets"))
+            {
+                histories.Add(Read(example, node, Strict.FleetHistory));
+            }
+            else if (node.Count == 1 && node.ContainsKey("connection"))
+            {
+                connectionInfos.Add(Read(example, node["connection"]!, Strict.ConnectionInfo));
+            }
             else
             {
                 Assert.Fail($"{example}: a json example this test does not know how to read; map it to its type here");
             }
         }
+
+        var c = Assert.Single(connections);
+        Assert.Equal(["connected", "disconnected"], c.Events.Select(e => e.Event));
+        Assert.Equal(c.Connects, c.Events.Count(e => e.Event == "connected"));
+        var h = Assert.Single(histories);
+        Assert.All(h.Machines, m => Assert.Equal(h.Buckets, m.CpuPercent.Length));
+        var catalog = Assert.Single(catalogs);
+        Assert.Equal(Benchmarks.BenchmarkHeadline.Of("MemoryBandwidth"), Assert.Single(catalog).Headline);
+        Assert.True(Assert.Single(connectionInfos).Connected);
 
         var s = Assert.Single(status);
         Assert.Equal("0.1.0", s.Version);
@@ -317,6 +348,10 @@ public class ProtocolDocTests
 
     private static void Compare(JsonNode? documented, JsonNode? written, Type type, string path, List<string> problems)
     {
+        if (documented is null && written is null && path.EndsWith(']'))
+        {
+            return; // a null slot in an array (a gap in a time grid) is written as null
+        }
         if (documented is null)
         {
             problems.Add($"{path}: null in the example (the wire leaves nulls out)");
