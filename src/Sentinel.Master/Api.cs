@@ -229,9 +229,10 @@ internal sealed class Api(MasterContext ctx)
             await Error(http, 400, "bad-parameter", "step is too small for this range: at most 10000 steps").ConfigureAwait(false);
             return;
         }
-        var (start, stepMs, buckets, byMachine) = ctx.Store.FleetHistory(since, until, step);
+        var ids = ctx.Fleet.Ids();
+        var (start, stepMs, buckets, byMachine) = ctx.Store.FleetHistory(ids.Select(x => x.Id).ToList(), since, until, step);
         var machines = new List<FleetHistoryMachine>();
-        foreach (var (name, id) in ctx.Fleet.Ids())
+        foreach (var (name, id) in ids)
         {
             if (!byMachine.TryGetValue(id, out var a)) continue;
             machines.Add(new FleetHistoryMachine
