@@ -18,8 +18,11 @@ public static class ReportBuilder
 
     /// <summary>The machines a report flags per benchmark: its headline, latest completed value per machine, median and outliers.</summary>
     public static IReadOnlyList<BenchmarkComparison> Compare(IEnumerable<BenchmarkResult> results) =>
-        results.GroupBy(r => r.Benchmark, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => BenchmarkComparison.Of(g.Key, g.ToList())).ToList();
+        results.GroupBy(r => r.Benchmark, StringComparer.Ordinal)
+            .Select(g => BenchmarkComparison.Of(g.Key, g.ToList()))
+            .OrderBy(c => c.Headline is null)
+            .ThenBy(c => BenchmarkCatalog.Names.ToList().IndexOf(c.Benchmark) is var i and >= 0 ? i : int.MaxValue)
+            .ThenBy(c => c.Benchmark, StringComparer.Ordinal).ToList();
 
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
@@ -114,7 +117,7 @@ public static class ReportBuilder
                 .Select(x => new ReportCharts.Trace(x.Machine, x.Line!.Value.X, x.Line.Value.Y)).ToList();
             if (lines.Count > 0)
             {
-                Chart(ReportCharts.TimeChart("CPU busy across the fleet", "CPU %", lines, percent: true, legendRight: true), "tall");
+                Chart("CPU busy across the fleet", ReportCharts.TimeChart("CPU %", lines, percent: true, legendRight: true), "tall");
             }
             _sb.Append("</section>\n");
         }
@@ -158,8 +161,8 @@ public static class ReportBuilder
                     ("network out", p => p.NetworkTransmitBytesPerSecond, "#ff7f0e"),
                     ("disk read", p => p.DiskReadBytesPerSecond, "#7f7f7f"),
                     ("disk write", p => p.DiskWriteBytesPerSecond, "#bcbd22"));
-                if (usage.Count > 0) Chart(ReportCharts.TimeChart(h.Machine + ": CPU, memory" + (usage.Count > 2 ? ", GPU" : ""), "percent", usage, percent: true));
-                if (io.Count > 0) Chart(ReportCharts.TimeChart(h.Machine + ": network and disk", "bytes per second", io, percent: false, ySuffix: "B/s"));
+                if (usage.Count > 0) Chart(h.Machine + ": CPU, memory" + (usage.Count > 2 ? ", GPU" : ""), ReportCharts.TimeChart("percent", usage, percent: true));
+                if (io.Count > 0) Chart(h.Machine + ": network and disk", ReportCharts.TimeChart("bytes per second", io, percent: false, ySuffix: "B/s"));
                 _sb.Append("</div>\n</article>\n");
             }
             _sb.Append("</section>\n");
@@ -191,7 +194,7 @@ public static class ReportBuilder
                 if (c.Headline is { } headline && c.Latest.Count > 0)
                 {
                     var bars = c.Latest.OrderBy(x => headline.HigherIsBetter ? -x.Value : x.Value).Select(x => (x.Machine, x.Value)).ToList();
-                    Chart(ReportCharts.BarChart($"{c.Benchmark}: {headline.Value} by machine", $"{headline.Value} ({headline.Unit})", bars, c.Outliers.Keys.ToHashSet(StringComparer.Ordinal),
+                    Chart($"{c.Benchmark}: {headline.Value} by machine, latest run each", ReportCharts.BarChart($"{headline.Value} ({headline.Unit})", bars, c.Outliers.Keys.ToHashSet(StringComparer.Ordinal),
                         c.Median, headline.Unit, Outliers.DefaultTolerance), "tall");
                     if (c.Latest.Count < 3)
                     {
@@ -283,17 +286,18 @@ public static class ReportBuilder
         // Callers pass text that is already safe (numbers, or encoded).
         private void Num(string safe) => _sb.Append("<td class=\"num\">").Append(safe).Append("</td>");
 
-        private void Chart(string figureJson, string? cls = null)
+        private void Chart(string caption, string figureJson, string? cls = null)
         {
             var id = "chart" + (++_charts).ToString(C);
-            _sb.Append("<div class=\"chart").Append(cls is null ? "" : " " + cls).Append("\" id=\"").Append(id).Append("\"></div>\n")
-              .Append("<script type=\"application/json\" data-chart=\"").Append(id).Append("\">").Append(figureJson).Append("</script>\n");
+            _sb.Append("<figure><figcaption>").Append(Html(caption)).Append("</figcaption><div class=\"chart").Append(cls is null ? "" : " " + cls).Append("\" id=\"").Append(id).Append("\"></div>\n")
+              .Append("<script type=\"application/json\" data-chart=\"").Append(id).Append("\">").Append(figureJson).Append("</script></figure>\n");
         }
     }
 
     private static string Version => typeof(ReportBuilder).Assembly.GetName().Version?.ToString(3) ?? "";
 
-    // Draws every chart from its figure JSON once plotly.js has loaded; resizes them for printing.
+    // Draws every chart from its figure JSON once plotly.js has loaded. A chart keeps the pixel width the screen gave
+    // it, so for printing each is redrawn at a width that fits a portrait A4 or Letter page, and put back afterwards.
     private const string Bootstrap = """
 (function () {
   var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['sendDataToCloud', 'lasso2d', 'select2d'] };
@@ -304,9 +308,22 @@ public static class ReportBuilder
     Plotly.newPlot(el, fig.data, fig.layout, config);
     charts.push(el);
   });
-  function resize() { charts.forEach(function (el) { Plotly.Plots.resize(el); }); }
-  window.addEventListener('beforeprint', resize);
-  window.addEventListener('afterprint', resize);
+  var printing = false;
+  function forPrint() {
+    if (printing) return;
+    printing = true;
+    charts.forEach(function (el) { Plotly.relayout(el, { width: 680 }); });
+  }
+  function forScreen() {
+    if (!printing) return;
+    printing = false;
+    charts.forEach(function (el) { Plotly.relayout(el, { width: null, autosize: true }); });
+  }
+  window.addEventListener('beforeprint', forPrint);
+  window.addEventListener('afterprint', forScreen);
+  if (window.matchMedia) {
+    window.matchMedia('print').addEventListener('change', function (e) { if (e.matches) forPrint(); else forScreen(); });
+  }
 })();
 """;
 
@@ -318,7 +335,7 @@ h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 20px; border-bottom: 2px solid var(--line); padding-bottom: 4px; margin: 36px 0 12px; }
 h3 { font-size: 16px; margin: 24px 0 6px; overflow-wrap: anywhere; }
 .meta, .small { color: var(--muted); }
-.small { font-size: 12px; font-weight: normal; }
+.small { font-size: .86em; font-weight: normal; }
 nav a { margin-right: 16px; color: #1565c0; }
 .tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 12px 0; }
 .tile { border: 1px solid var(--line); border-radius: 6px; padding: 6px 14px; min-width: 110px; }
@@ -328,7 +345,8 @@ table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 1
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f4f6f8; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 td.wrap { overflow-wrap: anywhere; }
 tr.outlier td { background: #fdecea; }
 .status-online { color: var(--ok); font-weight: 600; }
@@ -337,12 +355,16 @@ tr.outlier td { background: #fdecea; }
 .warn { color: #8a5a00; }
 .note { background: #fff8e1; border-left: 4px solid #f9a825; padding: 6px 10px; margin: 6px 0; overflow-wrap: anywhere; }
 .pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; }
-.chart { width: 100%; height: 300px; margin: 4px 0 12px; }
+figure { margin: 8px 0 16px; min-width: 0; }
+figcaption { font-size: 13px; color: var(--fg); margin-bottom: 2px; overflow-wrap: anywhere; }
+.chart { width: 100%; height: 300px; }
 .chart.tall { height: 380px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
 @media (max-width: 900px) { .pair { grid-template-columns: minmax(0, 1fr); } }
 @media print {
   body { padding: 0; max-width: none; font-size: 11px; }
+  table { font-size: 10px; }
+  th, td { padding: 2px 4px; }
   nav, .modebar-container { display: none !important; }
   h2, h3 { break-after: avoid; }
   .chart, tr, .tile, article.machine { break-inside: avoid; }

@@ -92,10 +92,11 @@ internal static class ReportCharts
     }
 
     /// <summary>
-    /// Lines over time on one axis. Titles and trace names are plain text, encoded here; <paramref name="percent"/>
-    /// fixes the y axis at 0 to 100; <paramref name="ySuffix"/> ("B/s") follows SI-prefixed tick labels.
+    /// Lines over time on one axis. Axis titles and trace names are plain text, encoded here; <paramref name="percent"/>
+    /// fixes the y axis at 0 to 100; <paramref name="ySuffix"/> ("B/s") follows SI-prefixed tick labels. The chart's
+    /// title is the page's (a caption above it), which leaves the top of the figure to the legend.
     /// </summary>
-    public static string TimeChart(string title, string yTitle, IReadOnlyList<Trace> traces, bool percent, string? ySuffix = null, bool legendRight = false)
+    public static string TimeChart(string yTitle, IReadOnlyList<Trace> traces, bool percent, string? ySuffix = null, bool legendRight = false)
     {
         var charts = traces.Select(t =>
         {
@@ -123,13 +124,10 @@ internal static class ReportCharts
             yaxis["ticksuffix"] = ySuffix;
             yaxis["exponentformat"] = "SI";
         }
-        var layout = BaseLayout(title);
+        var layout = BaseLayout(legendOnTop: !legendRight);
         layout.SetProperty("xaxis", new Dictionary<string, object> { ["type"] = "date", ["gridcolor"] = "#e6e9ec" });
         layout.SetProperty("yaxis", yaxis);
         layout.SetProperty("hovermode", "x unified");
-        layout.SetProperty("legend", legendRight
-            ? new Dictionary<string, object> { ["orientation"] = "v" }
-            : new Dictionary<string, object> { ["orientation"] = "h", ["x"] = 0, ["y"] = -0.15 });
         return Json(GenericChart.setLayout(layout, GenericChart.combine(charts)));
     }
 
@@ -137,7 +135,7 @@ internal static class ReportCharts
     /// A benchmark's headline across machines: one bar each (machine names as plain text, in the order to draw),
     /// outliers in red, the fleet median as a dashed line.
     /// </summary>
-    public static string BarChart(string title, string yTitle, IReadOnlyList<(string Machine, double Value)> bars, IReadOnlySet<string> outliers,
+    public static string BarChart(string yTitle, IReadOnlyList<(string Machine, double Value)> bars, IReadOnlySet<string> outliers,
         double median, string unit, double tolerance)
     {
         var categories = bars.Select(b => ReportText.Plotly(b.Machine)).ToArray();
@@ -157,10 +155,9 @@ internal static class ReportCharts
             trace.SetProperty("hovertemplate", "%{x}: %{text} " + ReportText.Plotly(unit) + "<extra></extra>");
             charts.Add(GenericChart.ofTraceObject(false, trace));
         }
-        var layout = BaseLayout(title);
+        var layout = BaseLayout(legendOnTop: true);
         layout.SetProperty("barmode", "overlay");
         layout.SetProperty("showlegend", true);
-        layout.SetProperty("legend", new Dictionary<string, object> { ["orientation"] = "h", ["x"] = 0, ["y"] = 1.02, ["yanchor"] = "bottom" });
         layout.SetProperty("xaxis", new Dictionary<string, object>
         {
             ["type"] = "category",
@@ -198,14 +195,13 @@ internal static class ReportCharts
         return Json(GenericChart.setLayout(layout, GenericChart.combine(charts)));
     }
 
-    private static Layout BaseLayout(string title)
+    private static Layout BaseLayout(bool legendOnTop)
     {
         var layout = new Layout();
-        layout.SetProperty("title", new Dictionary<string, object>
-        {
-            ["text"] = ReportText.Plotly(title), ["x"] = 0, ["xanchor"] = "left", ["font"] = new Dictionary<string, object> { ["size"] = 14 },
-        });
-        layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = 64, ["r"] = 24, ["t"] = 48, ["b"] = 40 });
+        layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = 64, ["r"] = 24, ["t"] = legendOnTop ? 36 : 12, ["b"] = 40 });
+        layout.SetProperty("legend", legendOnTop
+            ? new Dictionary<string, object> { ["orientation"] = "h", ["x"] = 0, ["y"] = 1.02, ["yanchor"] = "bottom" }
+            : new Dictionary<string, object> { ["orientation"] = "v" });
         layout.SetProperty("paper_bgcolor", "#ffffff");
         layout.SetProperty("plot_bgcolor", "#ffffff");
         layout.SetProperty("font", new Dictionary<string, object> { ["family"] = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif", ["size"] = 12 });
