@@ -20,6 +20,7 @@
         'Disconnect-SentinelMaster'
         'Invoke-SentinelBenchmark'
         'Get-SentinelBenchmarkResult'
+        'Export-SentinelReport'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -29,7 +30,7 @@
             Tags         = @('monitoring', 'benchmark', 'cluster', 'hpc', 'slurm', 'gpu', 'metrics', 'Linux')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://github.com/sentinel-monitor/sentinel'
-            ReleaseNotes = 'Benchmarks: Invoke-SentinelBenchmark on this machine or piped machines of a master (progress per machine, -AsJob), Get-SentinelBenchmarkResult. Fleet: masters and agents (Start-/Stop-SentinelMaster, Start-/Stop-SentinelAgent, Connect-/Disconnect-SentinelMaster), Get-SentinelMachine across a fleet, Get-SentinelMetric history. Get-SentinelMachine reports this machine''s live metrics and hardware with no set-up.'
+            ReleaseNotes = 'Reports: Export-SentinelReport writes one self-contained HTML file (plotly.js inside, opens offline) of piped machines, metrics or benchmark results, or of the whole fleet: summary, downsampled history, benchmark comparison with outliers flagged, inventory. Benchmarks: Invoke-SentinelBenchmark on this machine or piped machines of a master (progress per machine, -AsJob), Get-SentinelBenchmarkResult. Fleet: masters and agents (Start-/Stop-SentinelMaster, Start-/Stop-SentinelAgent, Connect-/Disconnect-SentinelMaster), Get-SentinelMachine across a fleet, Get-SentinelMetric history. Get-SentinelMachine reports this machine''s live metrics and hardware with no set-up.'
         }
     }
 }

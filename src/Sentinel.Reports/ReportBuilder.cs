@@ -148,7 +148,7 @@ public static class ReportBuilder
                 var timeline = new ReportCharts.Timeline(h.Series);
                 var first = h.Series.Points.Min(p => p.T);
                 var last = h.Series.Points.Max(p => p.T);
-                _sb.Append("<p class=\"small\">").Append(timeline.Count.ToString("#,0", C)).Append(" points, one per ")
+                _sb.Append("<p class=\"small\">").Append(timeline.Count.ToString("#,0", C)).Append(timeline.Count == 1 ? " point, one per " : " points, one per ")
                   .Append(Html(Durations.Format(TimeSpan.FromSeconds(Math.Max(1, h.Series.StepSeconds))))).Append(", from ").Append(Html(Time(first)))
                   .Append(" to ").Append(Html(Time(last))).Append(".</p>\n<div class=\"pair\">\n");
                 var usage = Traces(timeline,

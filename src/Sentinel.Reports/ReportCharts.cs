@@ -104,7 +104,8 @@ internal static class ReportCharts
             trace.SetProperty("name", ReportText.Plotly(t.Name));
             trace.SetProperty("x", t.X);
             trace.SetProperty("y", t.Y);
-            trace.SetProperty("mode", "lines");
+            // A few points are easier to see as dots (one point makes no line at all).
+            trace.SetProperty("mode", t.X.Length < 60 ? "lines+markers" : "lines");
             trace.SetProperty("connectgaps", false);
             var line = new Dictionary<string, object> { ["width"] = 1.3 };
             if (t.Color is not null) line["color"] = t.Color;

@@ -71,8 +71,12 @@ internal static class ReportText
         return Math.Abs(r) < 1e15 && r == Math.Floor(r) ? (object)(long)r : r;
     }
 
-    /// <summary>"1 h", "24 h", "7 d", "90 min".</summary>
-    public static string Span(TimeSpan span) => span.TotalDays >= 2 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays.ToString(C)} d"
-        : span.TotalHours >= 1 ? $"{Math.Round(span.TotalHours, 1).ToString(C)} h"
-        : $"{Math.Round(span.TotalMinutes).ToString(C)} min";
+    /// <summary>"1 h", "24 h", "7 d", "90 min" (to the nearest minute, so a range measured a moment late still reads 7 d).</summary>
+    public static string Span(TimeSpan span)
+    {
+        double minutes = Math.Round(span.TotalMinutes);
+        return minutes >= 2 * 1440 && minutes % 1440 == 0 ? $"{(minutes / 1440).ToString(C)} d"
+            : minutes >= 60 ? $"{Math.Round(minutes / 60, 1).ToString(C)} h"
+            : $"{minutes.ToString(C)} min";
+    }
 }
