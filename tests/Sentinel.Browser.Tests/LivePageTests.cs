@@ -33,6 +33,23 @@ public sealed class LivePageTests(Chromium chromium, ITestOutputHelper output) :
     private static Task<string[]> TableNamesAsync(WatchedPage w)
         => w.Page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#machines-body tr')].map(r => r.querySelector('td.name button').textContent)");
 
+    /// <summary>Waits until /api/fleet/history has <paramref name="buckets"/> buckets with a CPU figure for <paramref name="machine"/>.</summary>
+    private static async Task WaitForHistoryAsync(LiveFleet fleet, string machine, int buckets)
+    {
+        using var http = new HttpClient();
+        var watch = Stopwatch.StartNew();
+        int found = 0;
+        while (watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            using var doc = JsonDocument.Parse(await http.GetStringAsync(new Uri(fleet.Url, "api/fleet/history")));
+            found = doc.RootElement.GetProperty("machines").EnumerateArray().Where(m => m.GetProperty("name").GetString() == machine)
+                .SelectMany(m => m.GetProperty("cpuPercent").EnumerateArray()).Count(v => v.ValueKind == JsonValueKind.Number);
+            if (found >= buckets) return;
+            await Task.Delay(250);
+        }
+        Assert.Fail($"/api/fleet/history had {found} buckets for {machine}, waiting for {buckets}");
+    }
+
     private static void NoErrors(WatchedPage w)
     {
         lock (w.Errors) Assert.True(w.Errors.Count == 0, "page errors:\n" + string.Join("\n", w.Errors));
@@ -52,6 +69,8 @@ public sealed class LivePageTests(Chromium chromium, ITestOutputHelper output) :
     public async Task The_page_lists_the_agents_the_master_holds_and_a_chart_updates_with_everything_served_by_the_master()
     {
         await using var fleet = await LiveFleet.StartAsync(Three);
+        // A few seconds of history first: the page must draw it on load, before any live sample.
+        await WaitForHistoryAsync(fleet, "alpha", 3);
         await using var w = await chromium.NewPageAsync();
         var requests = await OpenAsync(w, fleet.Url);
 
@@ -66,6 +85,8 @@ public sealed class LivePageTests(Chromium chromium, ITestOutputHelper output) :
         var before = await w.Page.EvaluateAsync<double>("() => Math.max(...document.getElementById('chart-cpu').data.map(t => t.x[t.x.length - 1]))");
         await WaitForAsync(w, "b => Math.max(...document.getElementById('chart-cpu').data.map(t => t.x[t.x.length - 1])) > b + 1500", before);
         Assert.Equal(expected, await w.Page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#chart-cpu .legendtext')].map(e => e.textContent).sort()"));
+        var fromHistory = await w.Page.EvaluateAsync<int>("() => document.getElementById('chart-cpu').data.find(t => t.name === 'alpha').x.filter(x => x < performance.timeOrigin).length");
+        Assert.True(fromHistory >= 2, $"{fromHistory} points from before the page opened (the snapshot holds one; /api/fleet/history the rest)");
         // The fleet aggregate has an average line with figures in it.
         await WaitForAsync(w, "() => { const d = document.getElementById('agg-cpu').data; return d && d[3].y.some(v => v != null); }");
 
@@ -110,11 +131,72 @@ public sealed class LivePageTests(Chromium chromium, ITestOutputHelper output) :
         // The median line is drawn; the job is in the header's count.
         Assert.True(await w.Page.EvaluateAsync<bool>("() => document.getElementById('result-chart').layout.shapes.some(s => s.type === 'line')"));
 
-        // The run is marked on the metric charts of the machines that ran it.
-        await WaitForAsync(w, "() => (document.getElementById('chart-cpu').layout.shapes || []).filter(s => s.type === 'rect').length === 3");
+        // The run is marked on the metric charts of the machines that ran it: one span over their parts, labelled.
+        var jobId = await w.Page.TextContentAsync("#jobs-body tr td.muted");
+        await WaitForAsync(w, "id => (document.getElementById('chart-cpu').layout.shapes || []).some(s => s.type === 'rect' && s.name === 'run ' + id)", jobId);
+        Assert.Contains("3 machines", await w.Page.EvaluateAsync<string>("() => document.getElementById('chart-cpu').layout.annotations.map(a => a.text).join(' ')"));
         var api = JsonDocument.Parse(await new HttpClient().GetStringAsync(new Uri(fleet.Url, "api/jobs")));
         Assert.Equal("Completed", api.RootElement[0].GetProperty("state").GetString());
         await ShotAsync(w, "benchmark-run");
+        NoErrors(w);
+    }
+
+    [Fact]
+    public async Task A_machine_far_below_the_median_is_flagged_red_and_named_under_the_results()
+    {
+        // Real benchmarks on one box give near-equal figures, so the viewer stream is played by the test: a
+        // snapshot with a finished job whose figures hold one outlier (and a machine named like markup).
+        const string evil = "<img src=x onerror=alert(1)>";
+        var figures = new Dictionary<string, double> { ["n1"] = 100, ["n2"] = 98, ["n3"] = 102, [evil] = 97, ["slow"] = 60 };
+        var now = DateTimeOffset.UtcNow;
+        string T(double seconds) => now.AddSeconds(seconds).ToString("O");
+        var snapshot = JsonSerializer.Serialize(new
+        {
+            v = 1, type = "snapshot",
+            data = new
+            {
+                machines = figures.Keys.Order(StringComparer.Ordinal).Select(n => new
+                {
+                    name = n, status = "online", lastSeen = T(0), tags = new Dictionary<string, string>(),
+                    inventory = new { hostName = "h", cpuModel = "Sim CPU", cores = 4, threads = 8, memoryTotalBytes = 16L << 30, gpus = Array.Empty<object>() },
+                    latest = new { timestamp = T(0), intervalSeconds = 1, cpuPercent = 20, memoryUsedPercent = 30, networkReceiveBytesPerSecond = 0, networkTransmitBytesPerSecond = 0 },
+                }),
+                jobs = new[]
+                {
+                    new
+                    {
+                        id = "20261124-120000-abcdef", benchmark = "MemoryBandwidth", parameters = new Dictionary<string, string>(), createdAt = T(-30), finishedAt = T(-5), state = "Completed",
+                        parts = figures.Select(f => new
+                        {
+                            machine = f.Key, state = "Completed", progress = 1, stage = "completed", startedAt = T(-29), finishedAt = T(-6),
+                            result = new { benchmark = "MemoryBandwidth", machine = f.Key, jobId = "20261124-120000-abcdef", state = "Completed", values = new Dictionary<string, double> { ["triadGBs"] = f.Value } },
+                        }),
+                    },
+                },
+            },
+        });
+        await using var fleet = await LiveFleet.StartAsync(["real-agent"]);
+        await using var w = await chromium.NewPageAsync();
+        await w.Page.RouteWebSocketAsync(new System.Text.RegularExpressions.Regex("/ws$"), ws => ws.Send(snapshot));
+        await OpenAsync(w, fleet.Url);
+
+        await WaitForAsync(w, "() => { const d = document.getElementById('result-chart').data; return d && d[0].x.length === 5; }");
+        var colours = await w.Page.EvaluateAsync<string[]>("() => document.getElementById('result-chart').data[0].marker.color");
+        var texts = await w.Page.EvaluateAsync<string[]>("() => document.getElementById('result-chart').data[0].text");
+        var names = await w.Page.EvaluateAsync<string[]>("() => document.getElementById('result-chart').data[0].x");
+        int slow = Array.IndexOf(names, "slow");
+        Assert.True(slow >= 0, string.Join(", ", names));
+        Assert.Single(texts, t => t.Contains("outlier"));
+        Assert.Contains("outlier", texts[slow]);
+        Assert.Single(colours.Distinct(), c => c == colours[slow]);
+        var flags = await w.Page.TextContentAsync("#job-flags");
+        Assert.Contains("slow (60.00 GB/s, -39%)", flags);
+        Assert.DoesNotContain("n1", flags);
+        // The markup-like name is a tick label and a progress row, as text.
+        Assert.Contains(evil, await w.Page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#result-chart .xtick text')].map(e => e.textContent)"));
+        Assert.Contains(evil, await w.Page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#job-progress .prog .n')].map(e => e.textContent)"));
+        Assert.Equal(0, await w.Page.EvaluateAsync<int>("() => document.querySelectorAll('img').length"));
+        await ShotAsync(w, "benchmark-outlier");
         NoErrors(w);
     }
 

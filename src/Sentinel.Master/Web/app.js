@@ -451,15 +451,16 @@
 
   /** Tags, hardware and topology change rarely but are costly at 1,000 machines (RTTs alone change ~100 times a
    *  second there): drawn at once the first time, then at most every 2 s. */
-  let inventoryDrawnAt = -Infinity, inventoryTimer = null;
+  let inventoryDrawnAt = -Infinity, inventoryTimer = null, inventoryDrawnSize = 0;
   function renderInventoryViews() {
-    const wait = inventoryDrawnAt + 2000 - performance.now();
+    const wait = inventoryDrawnSize === 0 ? 0 : inventoryDrawnAt + 2000 - performance.now();
     if (wait > 0) {
       if (!inventoryTimer) inventoryTimer = setTimeout(() => { inventoryTimer = null; renderInventoryViews(); }, wait);
       return;
     }
     inventoryDirty = false;
     inventoryDrawnAt = performance.now();
+    inventoryDrawnSize = machines.size;
     renderTagOptions();
     renderHardware();
     renderTopology();
@@ -740,28 +741,34 @@
 
   function titleOf(text) { return { text, x: 0.01, xanchor: 'left', y: 0.98, yanchor: 'top', font: { size: 12 } }; }
 
-  /** Benchmark runs as shaded spans on the charts, for the machines that have a line. */
+  /** Benchmark runs as shaded spans on the charts: per job, from the first start to the last end of its parts
+   *  on the machines that have a line, in the machine's colour when one of them ran it (overlapping spans of
+   *  many machines would stack into an opaque block). */
   function runShapes(shown, since, until) {
     const shapes = [];
     const annotations = [];
     const set = new Set(shown);
     const now = Date.now();
     for (const j of jobs.values()) {
-      let first = Infinity;
+      let first = Infinity, last = -Infinity;
+      const ran = [];
       for (const p of j.parts || []) {
         if (!set.has(p.machine) || !p.startedAt) continue;
         const a = ts(p.startedAt), b = p.finishedAt ? ts(p.finishedAt) : now;
         if (b < since) continue;
         first = Math.min(first, a);
-        shapes.push({ type: 'rect', xref: 'x', yref: 'paper', x0: a, x1: Math.max(b, a + 500), y0: 0, y1: 1,
-          fillcolor: colour(p.machine), opacity: 0.13, line: { width: 0 }, layer: 'below' });
+        last = Math.max(last, b);
+        ran.push(p.machine);
       }
       if (first !== Infinity) {
+        shapes.push({ type: 'rect', xref: 'x', yref: 'paper', x0: first, x1: Math.max(last, first + 500), y0: 0, y1: 1,
+          fillcolor: ran.length === 1 ? colour(ran[0]) : (theme === 'dark' ? '#8fa6c8' : '#6c7f9c'), opacity: 0.14, line: { width: 0 }, layer: 'below',
+          name: 'run ' + j.id });
         const x = Math.max(first, since);
         // Labels of runs in the right half read leftwards, so they stay inside the plot.
         annotations.push({ x, xref: 'x', y: 1, yref: 'paper', yanchor: 'top', xanchor: x > (since + until) / 2 ? 'right' : 'left', showarrow: false,
           bgcolor: theme === 'dark' ? 'rgba(23,30,40,0.8)' : 'rgba(255,255,255,0.8)',
-          text: '▸ ' + esc(j.benchmark), font: { size: 10, color: theme === 'dark' ? '#9fb3cf' : '#51607a' } });
+          text: '▸ ' + esc(j.benchmark) + (ran.length === 1 ? ' · ' + esc(short(ran[0])) : ' · ' + ran.length + ' machines'), font: { size: 10, color: theme === 'dark' ? '#9fb3cf' : '#51607a' } });
       }
     }
     return { shapes, annotations };
@@ -847,7 +854,7 @@
       legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom', font: { size: 10 }, bgcolor: 'rgba(0,0,0,0)' },
       yaxis: d.range ? { range: d.range, autorange: false } : { tickformat: '.2s', ticksuffix: 'B/s', autorange: true },
       xaxis: { range: [x0, now], autorange: false, nticks: 5 },
-      annotations: s.x.length ? [] : [{ text: 'waiting for samples…', xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, showarrow: false }],
+      annotations: s.x.length ? [] : [{ text: 'collecting the first buckets…', xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, showarrow: false }],
     });
     Plotly.react(d.agg, traces, layout, plotConfig);
   }
