@@ -8,4 +8,5 @@ root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(RelayCommand.Create());
 root.Subcommands.Add(BenchCommand.CreateBench());
 root.Subcommands.Add(BenchCommand.CreateRun());
+root.Subcommands.Add(ReportCommand.Create());
 return await root.Parse(args).InvokeAsync();
