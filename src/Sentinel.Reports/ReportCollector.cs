@@ -103,7 +103,8 @@ public sealed class ReportCollector(IFleet fleet, TimeProvider? time = null)
             {
                 var name = names[i];
                 double interval = byName.TryGetValue(name, out var m) && m.Latest is { IntervalSeconds: > 0 } latest ? latest.IntervalSeconds : 1;
-                var step = TimeSpan.FromSeconds(Math.Max(Math.Ceiling(interval), Math.Ceiling(range / Math.Max(1, options.PointsPerMachine))));
+                // A sample's span is its interval as measured (1.003 s for a 1 s agent): rounded, not ceiled, or 1 s agents read at 2 s.
+                var step = TimeSpan.FromSeconds(Math.Max(Math.Max(1, Math.Round(interval)), Math.Ceiling(range / Math.Max(1, options.PointsPerMachine))));
                 try
                 {
                     found[i] = new MachineHistory(name, await fleet.GetMetricsAsync(name, options.Since, options.Until, step, token).ConfigureAwait(false));

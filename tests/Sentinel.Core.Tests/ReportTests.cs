@@ -30,7 +30,7 @@ internal static class ReportSamples
         },
         Latest = new MachineSample
         {
-            Timestamp = Start.AddDays(7), IntervalSeconds = 1,
+            Timestamp = Start.AddDays(7), IntervalSeconds = 1.003, // a 1 s agent's sample, as measured
             Cpu = new CpuSample { CpuPercent = 42 }, Memory = new MemorySample { TotalBytes = 256L << 30, UsedBytes = 64L << 30, UsedPercent = 25 },
         },
     };
@@ -378,6 +378,8 @@ public class ReportTests(ITestOutputHelper output)
         var data = await new ReportCollector(fleet).CollectAsync(new ReportInputs(), new ReportOptions { Since = ReportSamples.Start, Until = ReportSamples.Start.AddHours(1) });
         Assert.Equal("machine 'gone' is not known", data.History.Single(h => h.Machine == "gone").Missing);
         Assert.NotNull(data.History.Single(h => h.Machine == "ok").Series);
+        // An hour of a 1 s agent: asked for at its interval (not at 2 s because its sample spanned 1.003 s).
+        Assert.All(fleet.MetricsAskedFor, m => Assert.Equal(TimeSpan.FromSeconds(1), m.Step));
 
         await using var nowhere = new RemoteFleet(new Uri($"http://127.0.0.1:{Sentinel.Testing.SentinelProgram.FreePort()}"));
         var e = await Assert.ThrowsAsync<FleetException>(() => new ReportCollector(nowhere).CollectAsync(new ReportInputs(), new ReportOptions { Since = ReportSamples.Start, Until = ReportSamples.Start.AddHours(1) }));
