@@ -11,7 +11,7 @@ internal static class MasterCommand
         var listen = new Option<string>("--listen") { Description = "Address and port to serve agents, viewers and the API on.", DefaultValueFactory = _ => "127.0.0.1:8080" };
         var data = new Option<string>("--data") { Description = "Folder for the SQLite database.", DefaultValueFactory = _ => SentinelPaths.DefaultDataPath() };
         var token = new Option<string?>("--agent-token") { Description = "Agents must present this token (sentinel agent --token)." };
-        var command = new Command("master", "Run a master: agents connect to it, it stores their samples and serves the API. Stops cleanly on Ctrl+C or SIGTERM.");
+        var command = new Command("master", "Run a master: agents connect to it, it stores their samples and serves the API and the live page (open its address in a browser). Stops cleanly on Ctrl+C or SIGTERM.");
         command.Options.Add(listen);
         command.Options.Add(data);
         command.Options.Add(token);

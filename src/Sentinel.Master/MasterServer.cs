@@ -98,7 +98,7 @@ public sealed class MasterServer : IAsyncDisposable
         var server = new MasterServer(options with { Port = port }, time, new Uri($"http://{urlHost}:{port}/"), store) { _http = http };
         ready.SetResult(server);
         var reach = anyAddress ? $" (agents elsewhere: --master http://{Dns.GetHostName()}:{port})" : "";
-        options.Log?.Invoke($"master {server._ctx.Version} listening on {shown}:{port}{reach}, data in {store.DatabasePath}");
+        options.Log?.Invoke($"master {server._ctx.Version} listening on {shown}:{port}{reach}, data in {store.DatabasePath}; live page at {server.Url}");
         return server;
     }
 

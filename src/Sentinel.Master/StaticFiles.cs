@@ -22,7 +22,8 @@ internal static class StaticFiles
 
     /// <summary>The names served (index.html, app.js, plotly.min.js, …).</summary>
     public static IReadOnlyList<string> Names { get; } = typeof(StaticFiles).Assembly.GetManifestResourceNames()
-        .Where(n => n.StartsWith("web/", StringComparison.Ordinal)).Select(n => n["web/".Length..]).Order(StringComparer.Ordinal).ToArray();
+        .Where(n => n.StartsWith("web/", StringComparison.Ordinal)).Select(n => n["web/".Length..].Replace(".gz", "", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>True when <paramref name="path"/> names a file of the page ("/" is index.html).</summary>
     public static bool Exists(string path) => Find(path) is not null;
@@ -57,20 +58,32 @@ internal static class StaticFiles
     private static Entry? Find(string path)
     {
         var name = path is "" or "/" ? "index.html" : path.TrimStart('/');
-        if (name.Contains("..", StringComparison.Ordinal) || name.Contains('\\')) return null;
+        if (name.Contains("..", StringComparison.Ordinal) || name.Contains('\\') || name.EndsWith(".gz", StringComparison.Ordinal)) return null;
         return Cache.GetOrAdd(name, Load);
     }
 
     private static Entry? Load(string name)
     {
-        using var stream = typeof(StaticFiles).Assembly.GetManifestResourceStream("web/" + name);
+        var assembly = typeof(StaticFiles).Assembly;
+        // Large files (plotly.js) are embedded gzipped by the build; the plain copy is made once, for clients without gzip.
+        byte[]? stored = null;
+        using (var zipped = assembly.GetManifestResourceStream("web/" + name + ".gz"))
+        {
+            if (zipped is not null)
+            {
+                using var copy = new MemoryStream();
+                zipped.CopyTo(copy);
+                stored = copy.ToArray();
+            }
+        }
+        using var stream = stored is not null ? new GZipStream(new MemoryStream(stored), CompressionMode.Decompress) : assembly.GetManifestResourceStream("web/" + name);
         if (stream is null) return null;
         using var memory = new MemoryStream();
         stream.CopyTo(memory);
         var bytes = memory.ToArray();
         var etag = "\"" + Convert.ToHexString(SHA256.HashData(bytes), 0, 8).ToLowerInvariant() + "\"";
-        byte[]? gzip = null;
-        if (bytes.Length > 1024)
+        byte[]? gzip = stored;
+        if (gzip is null && bytes.Length > 1024)
         {
             using var zipped = new MemoryStream();
             using (var z = new GZipStream(zipped, CompressionLevel.SmallestSize, leaveOpen: true)) z.Write(bytes);

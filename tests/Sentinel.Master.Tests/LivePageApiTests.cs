@@ -66,6 +66,7 @@ public class LivePageApiTests
         // No path escapes the page's files; the API still answers its own 404s.
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri(master.Url, "..%2Fsentinel.db"))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri(master.Url, "nosuch.js"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri(master.Url, "plotly.min.js.gz"))).StatusCode); // the stored form is not a file of the page
     }
 
     [Fact]
