@@ -245,8 +245,7 @@ public sealed class HttpServer : IAsyncDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await stream.WriteAsync(head, timeout.Token).ConfigureAwait(false);
-            await stream.WriteAsync(body, timeout.Token).ConfigureAwait(false);
+            await stream.WriteAsync(head.Concat(body).ToArray(), timeout.Token).ConfigureAwait(false); // one write: the refusal is one segment
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
