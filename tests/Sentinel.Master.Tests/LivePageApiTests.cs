@@ -136,6 +136,29 @@ public class LivePageApiTests
     }
 
     [Fact]
+    public async Task An_agent_behind_a_relay_shows_the_relay_it_dialled_and_where_its_connection_comes_from()
+    {
+        using var dir = new TempDir();
+        await using var master = Start(dir.Path);
+        await using var relay = new Relay.TcpRelay(new IPEndPoint(IPAddress.Loopback, 0), "127.0.0.1", master.Url.Port);
+        await relay.StartAsync();
+        var running = relay.RunAsync();
+        var viaRelay = new Uri($"http://127.0.0.1:{relay.LocalEndpoint.Port}/");
+        await using var agent = new SentinelAgent(new AgentOptions
+        {
+            Master = viaRelay, Name = "behind-relay", HostId = "host-r", Interval = TimeSpan.FromSeconds(1),
+        }, new FakeSource());
+        agent.Start();
+        Machine? m = null;
+        await Wait.Until(async () => (m = await Api.Machine(master.Url, "behind-relay"))?.Connection?.RttMilliseconds is > 0, TimeSpan.FromSeconds(20),
+            "the agent connected through the relay and answered a ping");
+        // The page groups agents by what they dialled: the relay's address, not the master's.
+        Assert.Equal(viaRelay.ToString(), m!.Connection!.Dialled);
+        Assert.NotEqual(master.Url.Port, new Uri(m.Connection.Dialled!).Port);
+        Assert.True(m.Connection.Connected);
+    }
+
+    [Fact]
     public async Task A_connection_left_open_by_a_master_that_died_is_closed_at_the_next_start()
     {
         using var dir = new TempDir();
