@@ -8,7 +8,7 @@ internal static class AgentCommand
 {
     public static Command Create()
     {
-        var master = new Option<string>("--master") { Description = "The master's URL, e.g. http://login01:8080.", Required = true };
+        var master = new Option<string>("--master") { Description = "The master's URL, e.g. http://login01:8080, or https://login01:8443 for a master serving TLS.", Required = true };
         var name = new Option<string?>("--name") { Description = "This machine's name in the fleet (default: the host name)." };
         var interval = new Option<string>("--interval") { Description = "Time between samples, 100ms to 1h: 1s, 500ms, 5s, …", DefaultValueFactory = _ => "1s" };
         var token = new Option<string?>("--token") { Description = "The master's agent token, if it requires one." };
@@ -19,6 +19,8 @@ internal static class AgentCommand
         {
             command.Options.Add(o);
         }
+        var trustOptions = new TrustOptions();
+        trustOptions.AddTo(command);
         command.SetAction(async (parse, outer) =>
         {
             using var signals = Signals.Watch(outer);
@@ -35,6 +37,7 @@ internal static class AgentCommand
                 {
                     throw new CliException($"--interval: {problem}");
                 }
+                var trust = trustOptions.Get(parse);
                 var options = new AgentOptions
                 {
                     Master = CliParse.MasterUrl("--master", parse.GetValue(master)!),
@@ -44,7 +47,14 @@ internal static class AgentCommand
                     Tags = allTags,
                     AllowCommands = parse.GetValue(allowCommands),
                     Log = ConsoleLog.Line,
+                    CertificateAuthorityPath = trust.CertificateAuthorityPath,
+                    CertificatePin = trust.Pin,
+                    AllowInsecure = trust.AllowInsecure,
                 };
+                if (options.Trust.ClearTextProblem(options.Master, options.Token is not null) is { } clear)
+                {
+                    throw new CliException(clear);
+                }
                 ConsoleLog.Line($"agent '{options.Name}' {SentinelAgent.Version}: sampling every {options.Interval.TotalSeconds:0.###} s, master {options.Master}");
                 await using var agent = new SentinelAgent(options);
                 await agent.RunAsync(ct);

@@ -100,6 +100,8 @@ internal static class BenchCommand
         command.Options.Add(master);
         command.Options.Add(all);
         command.Options.Add(machines);
+        var trustOptions = new TrustOptions();
+        trustOptions.AddTo(command);
         var (name, parameters, threads, json) = Common(command);
         command.SetAction(async (parse, outer) =>
         {
@@ -112,7 +114,7 @@ internal static class BenchCommand
                 {
                     throw new CliException("say which machines: --all, or --machine NAME (repeatable), not both");
                 }
-                await using var fleet = new RemoteFleet(CliParse.MasterUrl("--master", parse.GetValue(master)!));
+                await using var fleet = new RemoteFleet(CliParse.MasterUrl("--master", parse.GetValue(master)!), trust: trustOptions.Get(parse));
                 bool asJson = parse.GetValue(json);
                 int failed = 0, total = 0;
                 var progress = new ProgressLine();

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using Sentinel.Master;
+using Sentinel.Master.Http;
 
 namespace Sentinel.Cli;
 
-/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T]</c>.</summary>
+/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T] [--tls-cert FILE --tls-key FILE | --tls-pfx FILE]</c>.</summary>
 internal static class MasterCommand
 {
     public static Command Create()
@@ -11,10 +12,18 @@ internal static class MasterCommand
         var listen = new Option<string>("--listen") { Description = "Address and port to serve agents, viewers and the API on.", DefaultValueFactory = _ => "127.0.0.1:8080" };
         var data = new Option<string>("--data") { Description = "Folder for the SQLite database.", DefaultValueFactory = _ => SentinelPaths.DefaultDataPath() };
         var token = new Option<string?>("--agent-token") { Description = "Agents must present this token (sentinel agent --token)." };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve HTTPS and WSS with this PEM certificate (its chain may follow it in the file); needs --tls-key. Agents then use --master https://HOST:PORT. See docs/tls.md." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert (unencrypted; keep it readable only by the master's user)." };
+        var tlsPfx = new Option<string?>("--tls-pfx") { Description = "Serve HTTPS and WSS with this PKCS#12 file (.pfx/.p12: certificate and key), instead of --tls-cert/--tls-key." };
+        var tlsPfxPassword = new Option<string?>("--tls-pfx-password-file") { Description = "A file whose first line is the --tls-pfx password." };
         var command = new Command("master", "Run a master: agents connect to it, it stores their samples and serves the API and the live page (open its address in a browser). Stops cleanly on Ctrl+C or SIGTERM.");
         command.Options.Add(listen);
         command.Options.Add(data);
         command.Options.Add(token);
+        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword })
+        {
+            command.Options.Add(o);
+        }
         command.SetAction(async (parse, outer) =>
         {
             using var signals = Signals.Watch(outer);
@@ -22,6 +31,7 @@ internal static class MasterCommand
             try
             {
                 var endpoint = CliParse.Endpoint("--listen", parse.GetValue(listen)!);
+                var certificate = Certificate(parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(tlsPfx), parse.GetValue(tlsPfxPassword));
                 await using var master = MasterServer.Start(new MasterOptions
                 {
                     Address = endpoint.Address,
@@ -29,6 +39,7 @@ internal static class MasterCommand
                     DataPath = Path.GetFullPath(parse.GetValue(data)!),
                     AgentToken = parse.GetValue(token),
                     Log = ConsoleLog.Line,
+                    Certificate = certificate,
                 });
                 ConsoleLog.Line($"agents: sentinel agent --master {master.Url.ToString().TrimEnd('/')}");
                 try
@@ -48,5 +59,39 @@ internal static class MasterCommand
             }
         });
         return command;
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate(string? cert, string? key, string? pfx, string? passwordFile)
+    {
+        if (pfx is not null && (cert is not null || key is not null))
+            throw new CliException("--tls-pfx: give either --tls-pfx or --tls-cert with --tls-key, not both");
+        if (passwordFile is not null && pfx is null)
+            throw new CliException("--tls-pfx-password-file: it is the password of --tls-pfx, which is not given");
+        if ((cert is null) != (key is null))
+            throw new CliException(cert is null ? "--tls-key: needs --tls-cert (the certificate it belongs to)" : "--tls-cert: needs --tls-key (its private key)");
+        try
+        {
+            if (pfx is not null)
+            {
+                string? password = null;
+                if (passwordFile is not null)
+                {
+                    try
+                    {
+                        password = File.ReadLines(passwordFile).FirstOrDefault() ?? "";
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        throw new CliException($"--tls-pfx-password-file: cannot read '{passwordFile}': {e.Message}");
+                    }
+                }
+                return ServerCertificate.FromPfx(pfx, password);
+            }
+            return cert is null ? null : ServerCertificate.FromPem(cert, key!);
+        }
+        catch (CertificateLoadException e)
+        {
+            throw new CliException((pfx is not null ? "--tls-pfx: " : "--tls-cert/--tls-key: ") + e.Message);
+        }
     }
 }

@@ -36,13 +36,15 @@ internal static class ReportCommand
         var machines = new Option<string[]>("--machine", "-m") { Description = "Only this machine, by name; repeat for more. Default: every machine.", AllowMultipleArgumentsPerToken = false };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
         command.Options.Add(master);
+        var trustOptions = new TrustOptions();
+        trustOptions.AddTo(command);
         command.Options.Add(output);
         command.Options.Add(since);
         command.Options.Add(title);
         command.Options.Add(machines);
         command.Options.Add(force);
         command.SetAction((parse, outer) => IsSupported
-            ? RunAsync(parse.GetValue(master)!, parse.GetValue(output)!, parse.GetValue(since), parse.GetValue(title), parse.GetValue(machines) ?? [], parse.GetValue(force), outer)
+            ? RunAsync(parse.GetValue(master)!, parse.GetValue(output)!, parse.GetValue(since), parse.GetValue(title), parse.GetValue(machines) ?? [], parse.GetValue(force), () => trustOptions.Get(parse), outer)
             : Task.FromResult(Unsupported()));
         return command;
     }
@@ -55,7 +57,7 @@ internal static class ReportCommand
         return 1;
     }
 
-    private static async Task<int> RunAsync(string masterText, string outText, string? sinceText, string? title, string[] machines, bool force, CancellationToken outer)
+    private static async Task<int> RunAsync(string masterText, string outText, string? sinceText, string? title, string[] machines, bool force, Func<Sentinel.Security.MasterTrust> trust, CancellationToken outer)
     {
         using var signals = Signals.Watch(outer);
         var cancellationToken = signals.Token;
@@ -77,7 +79,7 @@ internal static class ReportCommand
             var inputs = new ReportInputs();
             foreach (var name in machines) inputs.TryAdd(name);
 
-            await using var fleet = new RemoteFleet(url);
+            await using var fleet = new RemoteFleet(url, trust: trust());
             var data = await new ReportCollector(fleet).CollectAsync(inputs, options, new StderrProgress(), cancellationToken);
             Console.Error.WriteLine("sentinel report: writing " + path);
             var html = ReportBuilder.Build(data);

@@ -27,4 +27,7 @@ public sealed record MasterOptions
     public StoreOptions Store { get; init; } = new();
     /// <summary>Log lines (the CLI prints them; PowerShell keeps them for Receive-Job-like inspection).</summary>
     public Action<string>? Log { get; init; }
+    /// <summary>Serve HTTPS and WSS with this certificate (it must hold its private key; see
+    /// <see cref="Http.ServerCertificate"/> to load PEM or PFX files). Null: plain HTTP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
 }

@@ -59,7 +59,8 @@ public sealed class MasterServer : IAsyncDisposable
         HttpServer http;
         try
         {
-            http = HttpServer.Start(new IPEndPoint(options.Address, options.Port), async (c, ct) => await (await ready.Task.ConfigureAwait(false)).HandleAsync(c, ct).ConfigureAwait(false), log: options.Log);
+            http = HttpServer.Start(new IPEndPoint(options.Address, options.Port), async (c, ct) => await (await ready.Task.ConfigureAwait(false)).HandleAsync(c, ct).ConfigureAwait(false),
+                new HttpServerOptions { Certificate = options.Certificate }, log: options.Log);
         }
         catch (SocketException e)
         {
@@ -93,11 +94,12 @@ public sealed class MasterServer : IAsyncDisposable
         }
         int port = http.LocalEndPoint.Port;
         // Url is what this machine itself connects to; on a wildcard address that is loopback.
+        var scheme = options.Certificate is null ? "http" : "https";
         var urlHost = anyAddress ? "127.0.0.1"
             : options.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
-        var server = new MasterServer(options with { Port = port }, time, new Uri($"http://{urlHost}:{port}/"), store) { _http = http };
+        var server = new MasterServer(options with { Port = port }, time, new Uri($"{scheme}://{urlHost}:{port}/"), store) { _http = http };
         ready.SetResult(server);
-        var reach = anyAddress ? $" (agents elsewhere: --master http://{Dns.GetHostName()}:{port})" : "";
+        var reach = anyAddress ? $" (agents elsewhere: --master {scheme}://{Dns.GetHostName()}:{port})" : "";
         options.Log?.Invoke($"master {server._ctx.Version} listening on {shown}:{port}{reach}, data in {store.DatabasePath}; live page at {server.Url}");
         return server;
     }

@@ -49,4 +49,14 @@ public sealed record AgentOptions
             return b.Uri;
         }
     }
+
+    /// <summary>A PEM bundle of CA certificates to trust for an https:// master instead of the system's store.</summary>
+    public string? CertificateAuthorityPath { get; init; }
+    /// <summary>SHA-256 of the master's public key or certificate (hex or base64): only that is accepted, whatever its chain or name.</summary>
+    public string? CertificatePin { get; init; }
+    /// <summary>Send the token over http:// to a host that is not loopback (refused by default: anyone on the path could read it).</summary>
+    public bool AllowInsecure { get; init; }
+
+    /// <summary>The certificate and clear-text rules these options make.</summary>
+    public Security.MasterTrust Trust => new() { CertificateAuthorityPath = CertificateAuthorityPath, Pin = CertificatePin, AllowInsecure = AllowInsecure };
 }

@@ -35,6 +35,7 @@ public sealed class SentinelAgent : IAsyncDisposable
     private ClientWebSocket? _ws;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly AgentJobs _jobs;
+    private readonly Security.MasterCertificateCheck _certificates;
 
     public static string Version { get; } = (typeof(SentinelAgent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0").Split('+')[0];
 
@@ -48,13 +49,19 @@ public sealed class SentinelAgent : IAsyncDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), "interval: " + problem);
         }
+        // Both before anything starts: a token must never leave in clear text, and a bad CA file or pin is a mistake to say at once.
+        if (options.Trust.ClearTextProblem(options.Master, options.Token is not null) is { } clear)
+        {
+            throw new ArgumentException(clear, nameof(options));
+        }
+        _certificates = options.Trust.CreateCheck();
         _options = options;
         _ownsSource = source is null;
         _source = source ?? Sampler.ForThisMachine(time);
         _time = time ?? TimeProvider.System;
         _random = random ?? Random.Shared;
         _buffer = new SampleBuffer(options.Capacity);
-        _jobs = new AgentJobs(() => new Benchmarks.BenchmarkContext { Inventory = _source.Inventory, Master = _options.Master, Token = _options.Token, Time = _time },
+        _jobs = new AgentJobs(() => new Benchmarks.BenchmarkContext { Inventory = _source.Inventory, Master = _options.Master, Token = _options.Token, Trust = _options.Trust, Time = _time },
             _options.Name, _options.AllowCommands, () => _newData.Release(), Log, _time);
     }
 
@@ -168,7 +175,9 @@ public sealed class SentinelAgent : IAsyncDisposable
             catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or FrameException or JsonException or TimeoutException)
             {
                 if (ct.IsCancellationRequested) return;
-                var message = e is FrameException fe ? $"{fe.Code}: {fe.Message}" : e.Message;
+                var message = e is FrameException fe ? $"{fe.Code}: {fe.Message}"
+                    : _certificates.LastRefusal is { } refused ? "the master's certificate was refused: " + refused
+                    : e.Message;
                 if (_lastError != message)
                 {
                     Log($"agent '{_options.Name}': connection to {_options.Master} failed: {message}");
@@ -191,6 +200,8 @@ public sealed class SentinelAgent : IAsyncDisposable
     {
         using var ws = new ClientWebSocket();
         ws.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
+        _certificates.Reset();
+        ws.Options.RemoteCertificateValidationCallback = _certificates.Validate;
         using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             connectTimeout.CancelAfter(TimeSpan.FromSeconds(10));

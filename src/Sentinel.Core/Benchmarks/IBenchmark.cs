@@ -45,6 +45,9 @@ public sealed class BenchmarkContext
     /// <summary>The agent token for <see cref="Master"/>, when it requires one.</summary>
     public string? Token { get; init; }
 
+    /// <summary>How to check <see cref="Master"/>'s certificate, and whether the token may go in clear text.</summary>
+    public Security.MasterTrust Trust { get; init; } = Security.MasterTrust.Default;
+
     /// <summary>Clock for durations.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

@@ -45,7 +45,13 @@ public sealed class NetworkBenchmark : IBenchmark
         var endpoint = new UriBuilder(target) { Scheme = target.Scheme == "https" ? "wss" : "ws" };
         endpoint.Path = endpoint.Path.TrimEnd('/') + "/ws/net";
 
+        if (context.Trust.ClearTextProblem(target, context.Token is not null) is { } clear)
+        {
+            throw new InvalidOperationException(clear);
+        }
+        var certificates = context.Trust.CreateCheck();
         using var ws = new ClientWebSocket();
+        ws.Options.RemoteCertificateValidationCallback = certificates.Validate;
         if (context.Token is { } token) ws.Options.SetRequestHeader("Authorization", "Bearer " + token);
         using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
@@ -56,7 +62,8 @@ public sealed class NetworkBenchmark : IBenchmark
             }
             catch (WebSocketException e)
             {
-                throw new InvalidOperationException($"cannot reach {endpoint.Uri}: {e.Message}", e);
+                var why = certificates.LastRefusal is { } refused ? "its certificate was refused: " + refused : e.Message;
+                throw new InvalidOperationException($"cannot reach {endpoint.Uri}: {why}", e);
             }
         }
         var buffer = new byte[ChunkBytes];

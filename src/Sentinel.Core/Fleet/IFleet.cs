@@ -70,6 +70,7 @@ public sealed record ResultQuery(string? Benchmark = null, IReadOnlyList<string>
 /// <summary>What a fleet could not do, with a stable reason for error ids.</summary>
 public sealed class FleetException(string reason, string message, Exception? inner = null) : Exception(message, inner)
 {
-    /// <summary>MachineNotFound, JobNotFound, MasterUnreachable, NoHistory, NoMachines, BadRequest, Unauthorized, MasterError.</summary>
+    /// <summary>MachineNotFound, JobNotFound, MasterUnreachable, NoHistory, NoMachines, BadRequest, Unauthorized, MasterError,
+    /// InsecureMaster (a token would go in clear text).</summary>
     public string Reason { get; } = reason;
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Sentinel.Benchmarks;
 using Sentinel.Json;
+using Sentinel.Security;
 
 namespace Sentinel.Fleet;
 
@@ -14,13 +15,25 @@ public sealed class RemoteFleet : IFleet
     private readonly HttpClient _http;
     private readonly bool _ownsClient;
 
+    private readonly MasterTrust _trust;
+    private readonly MasterCertificateCheck? _certificates;
+
     /// <param name="master">The master's URL, e.g. http://login01:8080.</param>
     /// <param name="http">A client to use (tests); otherwise one is created with a 30 s timeout.</param>
-    public RemoteFleet(Uri master, HttpClient? http = null)
+    /// <param name="trust">How to check an https:// master's certificate (used when <paramref name="http"/> is null), and
+    /// whether a token may go over http:// beyond loopback. Throws <see cref="ArgumentException"/> for an unreadable CA file or a bad pin.</param>
+    public RemoteFleet(Uri master, HttpClient? http = null, MasterTrust? trust = null)
     {
         Master = new Uri(master.ToString().TrimEnd('/') + "/");
+        _trust = trust ?? MasterTrust.Default;
         _ownsClient = http is null;
-        _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        if (http is null)
+        {
+            _certificates = _trust.CreateCheck();
+            var handler = new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = _certificates.Validate } };
+            http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        }
+        _http = http;
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
     }
 
@@ -132,11 +145,19 @@ public sealed class RemoteFleet : IFleet
         {
             using var request = new HttpRequestMessage(method, new Uri(Master, path));
             if (json is not null) request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            // Whatever set the header (Token, a caller's client), a secret must not cross a network in clear text.
+            bool secret = (request.Headers.Authorization ?? _http.DefaultRequestHeaders.Authorization) is not null;
+            if (_trust.ClearTextProblem(Master, secret) is { } clear)
+            {
+                throw new FleetException("InsecureMaster", char.ToUpperInvariant(clear[0]) + clear[1..]);
+            }
+            _certificates?.Reset();
             response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
-            throw new FleetException("MasterUnreachable", $"Cannot reach the master at {Master}: {e.Message}", e);
+            var why = _certificates?.LastRefusal is { } refused ? "its certificate was refused: " + refused : e.Message;
+            throw new FleetException("MasterUnreachable", $"Cannot reach the master at {Master}: {why}", e);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {

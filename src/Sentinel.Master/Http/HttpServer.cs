@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Sentinel.Master.Http;
@@ -17,6 +20,9 @@ public sealed record HttpServerOptions
     /// <summary>Connections beyond this are closed at once.</summary>
     public int MaxConnections { get; init; } = 20_000;
     public int Backlog { get; init; } = 4096;
+    /// <summary>Serve TLS (1.2 or 1.3) with this certificate and its private key; null for plain HTTP. The handshake
+    /// must finish within <see cref="HeadTimeout"/>.</summary>
+    public X509Certificate2? Certificate { get; init; }
 }
 
 public delegate Task HttpHandler(HttpContext context, CancellationToken cancellationToken);
@@ -36,7 +42,9 @@ public sealed class HttpServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
     private readonly Task _accept;
+    private readonly SslStreamCertificateContext? _tls;
     private int _active;
+    private long _handshakeLogAt, _handshakeFailures;
 
     private HttpServer(Socket listener, HttpHandler handler, HttpServerOptions options, Action<string> log)
     {
@@ -44,6 +52,8 @@ public sealed class HttpServer : IAsyncDisposable
         _handler = handler;
         _options = options;
         _log = log;
+        // Built once: the chain (intermediates) is resolved here, not per handshake.
+        _tls = options.Certificate is { } cert ? SslStreamCertificateContext.Create(cert, additionalCertificates: null, offline: true) : null;
         _accept = Task.Run(AcceptLoop);
     }
 
@@ -111,13 +121,18 @@ public sealed class HttpServer : IAsyncDisposable
     private async Task ServeAsync(Socket socket)
     {
         var remote = socket.RemoteEndPoint as IPEndPoint;
-        var stream = new NetworkStream(socket, ownsSocket: true);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
         var ct = _stopping.Token;
         var buffer = new byte[8192];
         int length = 0;
         bool upgraded = false;
         try
         {
+            if (_tls is not null)
+            {
+                if (await HandshakeAsync(socket, stream, remote, ct).ConfigureAwait(false) is not { } ssl) return;
+                stream = ssl;
+            }
             while (!ct.IsCancellationRequested)
             {
                 // The head: idle wait for its first byte, then a bounded time for the rest.
@@ -235,6 +250,49 @@ public sealed class HttpServer : IAsyncDisposable
             }
             await stream.DisposeAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _active);
+        }
+    }
+
+    /// <summary>The server side of TLS, bounded by the head timeout. Null when it failed (logged briefly, at most one
+    /// line per ten seconds: a port scanner must not fill the log) or when a plain HTTP request came, which is told to use https.</summary>
+    private async Task<SslStream?> HandshakeAsync(Socket socket, Stream stream, IPEndPoint? remote, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.HeadTimeout);
+        SslStream? ssl = null;
+        try
+        {
+            // A TLS record starts with 0x16 (handshake); a letter is someone speaking plain HTTP to the TLS port.
+            var first = new byte[1];
+            int n = await socket.ReceiveAsync(first, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+            if (n == 0) return null;
+            if (first[0] is >= (byte)'A' and <= (byte)'Z')
+            {
+                await RefuseAsync(stream, 400, "this master speaks HTTPS: use https:// (and wss:// for WebSockets)").ConfigureAwait(false);
+                return null;
+            }
+            ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = _tls,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ClientCertificateRequired = false,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            }, timeout.Token).ConfigureAwait(false);
+            return ssl;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (ssl is not null) await ssl.DisposeAsync().ConfigureAwait(false);
+            if (ct.IsCancellationRequested) return null;
+            long failures = Interlocked.Increment(ref _handshakeFailures);
+            long now = Environment.TickCount64, last = Interlocked.Read(ref _handshakeLogAt);
+            if (now - last >= 10_000 && Interlocked.CompareExchange(ref _handshakeLogAt, now, last) == last)
+            {
+                var why = e is OperationCanceledException ? $"no handshake within {_options.HeadTimeout.TotalSeconds:0.#} s" : e.GetBaseException().Message;
+                _log($"http: TLS handshake with {remote} failed: {why} ({failures} failed handshakes so far)");
+            }
+            return null;
         }
     }
 
