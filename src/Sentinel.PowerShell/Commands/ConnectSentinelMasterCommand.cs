@@ -13,6 +13,20 @@ public sealed class ConnectSentinelMasterCommand : SentinelCmdlet
     [ValidateNotNullOrEmpty]
     public string Url { get; set; } = "";
 
+    /// <summary>A PEM file of CA certificates to trust for an https:// master, instead of the system's store.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificateAuthority { get; set; }
+
+    /// <summary>Accept only the master certificate whose public key or whole certificate has this SHA-256 (hex or base64).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificatePin { get; set; }
+
+    /// <summary>Send a token over http:// to a master that is not on loopback (clear text; only on a trusted network).</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecure { get; set; }
+
     protected override void ProcessRecord()
     {
         if (!Uri.TryCreate(Url, UriKind.Absolute, out var url) || (url.Scheme != "http" && url.Scheme != "https"))
@@ -20,7 +34,20 @@ public sealed class ConnectSentinelMasterCommand : SentinelCmdlet
             WriteError(Error("InvalidUrl", ErrorCategory.InvalidArgument, Url, $"'{Url}' is not an http:// or https:// URL.", "Use the master's URL, e.g. http://login01:8080."));
             return;
         }
-        var fleet = new RemoteFleet(url);
+        RemoteFleet fleet;
+        try
+        {
+            fleet = new RemoteFleet(url, trust: new Security.MasterTrust
+            {
+                CertificateAuthorityPath = CertificateAuthority is null ? null : GetUnresolvedProviderPathFromPSPath(CertificateAuthority),
+                Pin = CertificatePin, AllowInsecure = AllowInsecure,
+            });
+        }
+        catch (ArgumentException e)
+        {
+            WriteError(Error("InvalidCertificateTrust", ErrorCategory.InvalidArgument, Url, e.Message, "Check -CertificateAuthority and -CertificatePin."));
+            return;
+        }
         MasterStatus status;
         try
         {

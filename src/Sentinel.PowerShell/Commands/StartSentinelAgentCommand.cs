@@ -37,6 +37,20 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
     [Parameter]
     public Hashtable? Tag { get; set; }
 
+    /// <summary>A PEM file of CA certificates to trust for an https:// master, instead of the system's store.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificateAuthority { get; set; }
+
+    /// <summary>Accept only the master certificate whose public key or whole certificate has this SHA-256 (hex or base64).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificatePin { get; set; }
+
+    /// <summary>Send the token over http:// to a master that is not on loopback (clear text; only on a trusted network).</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecure { get; set; }
+
     protected override void ProcessRecord()
     {
         if (!Uri.TryCreate(Master, UriKind.Absolute, out var url) || (url.Scheme != "http" && url.Scheme != "https"))
@@ -60,7 +74,24 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
             return;
         }
         var log = new LogRing();
-        var agent = new SentinelAgent(new AgentOptions { Master = url, Name = name, Interval = Interval, Token = Token, Tags = tags, AllowCommands = AllowCommand, Log = log.Add });
+        SentinelAgent agent;
+        try
+        {
+            agent = new SentinelAgent(new AgentOptions
+            {
+                Master = url, Name = name, Interval = Interval, Token = Token, Tags = tags, AllowCommands = AllowCommand, Log = log.Add,
+                CertificateAuthorityPath = CertificateAuthority is null ? null : GetUnresolvedProviderPathFromPSPath(CertificateAuthority),
+                CertificatePin = CertificatePin, AllowInsecure = AllowInsecure,
+            });
+        }
+        catch (ArgumentException e)
+        {
+            // A token in clear text beyond loopback, an unreadable CA file or a malformed pin: nothing was started.
+            bool clear = e.Message.StartsWith("refusing", StringComparison.Ordinal);
+            WriteError(Error(clear ? "InsecureMaster" : "InvalidCertificateTrust", clear ? ErrorCategory.SecurityError : ErrorCategory.InvalidArgument, Master,
+                e.Message.Replace(" (Parameter 'options')", ""), clear ? "Use https://, or -AllowInsecure on a network you trust." : "Check -CertificateAuthority and -CertificatePin."));
+            return;
+        }
         agent.Start();
         var instance = new SentinelAgentInstance(agent, log);
         Session.Agents.Add(instance);

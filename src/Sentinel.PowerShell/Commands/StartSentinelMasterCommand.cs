@@ -29,8 +29,18 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
     [Parameter]
     public string? AgentToken { get; set; }
 
+    /// <summary>Serve HTTPS and WSS with this certificate, which must hold its private key.</summary>
+    [Parameter]
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
+
     protected override void EndProcessing()
     {
+        if (Certificate is { HasPrivateKey: false })
+        {
+            WriteError(Error("CertificateWithoutKey", ErrorCategory.InvalidArgument, Certificate, $"The certificate {Certificate.Subject} has no private key.",
+                "Load it with its key, e.g. [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile($cert, $key)."));
+            return;
+        }
         if (!IPAddress.TryParse(Address, out var address))
         {
             WriteError(Error("InvalidAddress", ErrorCategory.InvalidArgument, Address, $"'{Address}' is not an IP address.", "Use 127.0.0.1, 0.0.0.0 or one of this machine's addresses."));
@@ -45,7 +55,7 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
         MasterServer server;
         try
         {
-            server = MasterServer.Start(new MasterOptions { Address = address, Port = Port, DataPath = data, AgentToken = AgentToken, Log = log.Add });
+            server = MasterServer.Start(new MasterOptions { Address = address, Port = Port, DataPath = data, AgentToken = AgentToken, Log = log.Add, Certificate = Certificate });
         }
         catch (MasterStartException e)
         {
@@ -57,7 +67,10 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
         }
         var instance = new SentinelMasterInstance(server, log);
         Session.Masters.Add(instance);
-        Session.Connect(new RemoteFleet(server.Url));
+        // The session trusts its own master's certificate by pinning it: it may be self-signed.
+        var trust = Certificate is null ? null
+            : new Security.MasterTrust { Pin = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Certificate.RawData)) };
+        Session.Connect(new RemoteFleet(server.Url, trust: trust));
         WriteObject(instance);
     }
 }
