@@ -208,8 +208,13 @@ internal sealed class AgentConnection : IStoreAck
         {
             throw new FrameException(ErrorCodes.BadHello, problem);
         }
-        if (_ctx.Options.AgentToken is { } expected && !TokenMatches(hello.Token, expected))
+        if (_ctx.Auth.AgentTokenRequired && !_ctx.Auth.AgentTokenValid(hello.Token))
         {
+            // Closed at once; an address that keeps trying waits longer for each answer.
+            var address = System.Net.IPEndPoint.TryParse(_remote, out var ep) ? ep.Address : null;
+            var wait = _ctx.Auth.Failures.Delay(address);
+            _ctx.Auth.Failures.Fail(address);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, _ctx.Time, ct).ConfigureAwait(false);
             _ctx.Log($"agent from {_remote}: refused, wrong or missing token");
             await CloseAsync(WebSocketCloseStatus.PolicyViolation, ErrorCodes.Unauthorized, "wrong or missing agent token").ConfigureAwait(false);
             return false;
@@ -507,14 +512,6 @@ internal sealed class AgentConnection : IStoreAck
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
         }
-    }
-
-    internal static bool TokenMatches(string? given, string expected)
-    {
-        // Hash both so the comparison takes the same time whatever the lengths.
-        var a = SHA256.HashData(Encoding.UTF8.GetBytes(given ?? ""));
-        var b = SHA256.HashData(Encoding.UTF8.GetBytes(expected));
-        return CryptographicOperations.FixedTimeEquals(a, b) && given is not null;
     }
 
     private static string Truncate(string s) => s.Length > 64 ? s[..64] + "…" : s;

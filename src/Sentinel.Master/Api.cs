@@ -12,18 +12,22 @@ namespace Sentinel.Master;
 /// <summary>The REST API under /api (docs/api.md). JSON in camelCase; errors as {"error":{"code","message"}}.</summary>
 internal sealed class Api(MasterContext ctx)
 {
-    public async Task HandleAsync(HttpContext http, CancellationToken ct)
+    public async Task HandleAsync(HttpContext http, Auth.Principal who, CancellationToken ct)
     {
         var req = http.Request;
         var path = req.Path.TrimEnd('/');
         if (path.Length == 0) path = "/";
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        if (await AuthRoutes(http, who, parts).ConfigureAwait(false))
+        {
+            return;
+        }
         if (req.Method == "POST")
         {
             switch (parts)
             {
                 case ["api", "jobs"]:
-                    await CreateJob(http).ConfigureAwait(false);
+                    await CreateJob(http, who).ConfigureAwait(false);
                     return;
                 case ["api", "jobs", var id, "cancel"]:
                     if (ctx.Jobs.Cancel(id) is { } cancelled)
@@ -93,10 +97,143 @@ internal sealed class Api(MasterContext ctx)
         }
     }
 
+    /// <summary>Login, logout, who am I, users and tokens. True when the request was one of them (and is answered).</summary>
+    private async Task<bool> AuthRoutes(HttpContext http, Auth.Principal who, string[] parts)
+    {
+        var auth = ctx.Auth;
+        var method = http.Request.Method;
+        var json = Auth.AuthJsonContext.Default;
+        switch (method, parts)
+        {
+            case ("GET" or "HEAD", ["api", "auth"]):
+                await Json(http, 200, new Auth.AuthStatus
+                {
+                    LoginRequired = auth.LoginRequired, Authenticated = who.Role > Auth.Role.None, User = who.Role > Auth.Role.None ? who.Name : null,
+                    Role = who.Role > Auth.Role.None ? Auth.RoleNames.Of(who.Role) : null, Via = who.Role > Auth.Role.None ? who.Via : null,
+                }, json.AuthStatus).ConfigureAwait(false);
+                return true;
+            case ("POST", ["api", "login"]):
+                await Login(http).ConfigureAwait(false);
+                return true;
+            case ("POST", ["api", "logout"]):
+                auth.Logout(Auth.AuthService.CookieValue(http.Request.Header("Cookie"), Auth.AuthService.SessionCookie));
+                if (http.Request.Header("Authorization") is { } a && a.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) auth.Logout(a[7..].Trim());
+                await http.RespondAsync(204, "text/plain", ReadOnlyMemory<byte>.Empty,
+                    new Dictionary<string, string> { ["Set-Cookie"] = $"{Auth.AuthService.SessionCookie}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" }).ConfigureAwait(false);
+                return true;
+            case ("GET" or "HEAD", ["api", "users"]):
+                await Json(http, 200, auth.Users(), json.ListUserInfo).ConfigureAwait(false);
+                return true;
+            case ("POST", ["api", "users"]):
+                var user = Read(http, json.UserRequest);
+                if (user?.Name is not { Length: > 0 } name || HelloValidation.NameProblem("name", name) is not null || user.Password is not { Length: >= 12 } password
+                    || !Auth.RoleNames.TryParse(user.Role, out var role))
+                {
+                    await Error(http, 400, "bad-request", "a user needs a 'name' (1 to 253 characters, no control characters), a 'password' of at least 12 characters " +
+                        "and a 'role': viewer, operator or admin").ConfigureAwait(false);
+                    return true;
+                }
+                auth.AddUser(name, password, role);
+                ctx.Log($"user '{name}' set to {Auth.RoleNames.Of(role)} by {who.Name}");
+                await Json(http, 200, auth.Users(), json.ListUserInfo).ConfigureAwait(false);
+                return true;
+            case ("DELETE", ["api", "users", var gone]):
+                if (gone == who.Name)
+                {
+                    await Error(http, 400, "bad-request", "you cannot remove yourself; sign in as another admin").ConfigureAwait(false);
+                }
+                else if (auth.RemoveUser(gone))
+                {
+                    ctx.Log($"user '{gone}' removed by {who.Name}");
+                    await http.RespondAsync(204, "text/plain", ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Error(http, 404, "user-not-found", $"no user named '{gone}'").ConfigureAwait(false);
+                }
+                return true;
+            case ("GET" or "HEAD", ["api", "tokens"]):
+                await Json(http, 200, auth.Tokens(), json.ListTokenInfo).ConfigureAwait(false);
+                return true;
+            case ("POST", ["api", "tokens"]):
+                var request = Read(http, json.TokenRequest);
+                var kind = request?.Kind ?? "api";
+                Auth.Role? tokenRole = null;
+                if (request?.Name is not { Length: > 0 and <= 253 } tokenName || kind is not ("api" or "agent")
+                    || (kind == "api" && !(Auth.RoleNames.TryParse(request.Role, out var r) && (tokenRole = r) is not null)))
+                {
+                    await Error(http, 400, "bad-request", "a token needs a 'name', a 'kind' (api or agent) and, for api tokens, a 'role': viewer, operator or admin").ConfigureAwait(false);
+                    return true;
+                }
+                var made = auth.CreateToken(tokenName, kind, tokenRole);
+                ctx.Log($"{kind} token '{tokenName}' ({made.Id}) made by {who.Name}");
+                await Json(http, 201, made, json.TokenInfo).ConfigureAwait(false);
+                return true;
+            case ("DELETE", ["api", "tokens", var id]):
+                if (auth.RevokeToken(id))
+                {
+                    ctx.Log($"token {id} revoked by {who.Name}");
+                    await http.RespondAsync(204, "text/plain", ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Error(http, 404, "token-not-found", $"no token with id '{id}'").ConfigureAwait(false);
+                }
+                return true;
+            case (_, ["api", "auth" or "login" or "logout" or "users" or "tokens", ..]):
+                await Error(http, 405, "method-not-allowed", $"{method} is not allowed on {http.Request.Path}").ConfigureAwait(false);
+                return true;
+        }
+        return false;
+    }
+
+    private async Task Login(HttpContext http)
+    {
+        var remote = http.Request.RemoteEndPoint?.Address;
+        var wait = ctx.Auth.Failures.Delay(remote);
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, ctx.Time).ConfigureAwait(false);
+        var request = Read(http, Auth.AuthJsonContext.Default.LoginRequest);
+        if (request?.User is not { Length: > 0 } user || request.Password is not { } password)
+        {
+            await Error(http, 400, "bad-request", "send {\"user\":\"NAME\",\"password\":\"…\"}").ConfigureAwait(false);
+            return;
+        }
+        if (ctx.Auth.Login(user, password) is not { } session)
+        {
+            ctx.Auth.Failures.Fail(remote);
+            ctx.Log($"login as '{Truncate(user)}' from {remote} refused");
+            await Error(http, 401, "unauthorized", "wrong user name or password").ConfigureAwait(false);
+            return;
+        }
+        var secure = http.Request.Header("X-Forwarded-Proto") == "https" || ctx.Source.StartsWith("https:", StringComparison.Ordinal) ? "; Secure" : "";
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Auth.LoginResponse
+        {
+            Token = session.Secret, User = session.Who.Name, Role = Auth.RoleNames.Of(session.Who.Role), Expires = session.Expires,
+        }, Auth.AuthJsonContext.Default.LoginResponse);
+        await http.RespondAsync(200, "application/json; charset=utf-8", body, new Dictionary<string, string>
+        {
+            ["Set-Cookie"] = $"{Auth.AuthService.SessionCookie}={session.Secret}; Path=/; HttpOnly; SameSite=Strict{secure}; Max-Age={(int)(session.Expires - ctx.Time.GetUtcNow()).TotalSeconds}",
+        }).ConfigureAwait(false);
+    }
+
+    private static T? Read<T>(HttpContext http, JsonTypeInfo<T> info) where T : class
+    {
+        try
+        {
+            return http.Request.Body.Length == 0 ? null : JsonSerializer.Deserialize(http.Request.Body, info);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Truncate(string s) => s.Length > 64 ? s[..64] + "…" : s;
+
     private static int Limit(IReadOnlyDictionary<string, string> q)
         => q.GetValueOrDefault("limit") is { } text && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? Math.Clamp(n, 1, 1000) : 100;
 
-    private async Task CreateJob(HttpContext http)
+    private async Task CreateJob(HttpContext http, Auth.Principal who)
     {
         JobRequest? request;
         try
@@ -111,6 +248,11 @@ internal sealed class Api(MasterContext ctx)
         if (request is null || string.IsNullOrWhiteSpace(request.Benchmark))
         {
             await Error(http, 400, "bad-request", "the body needs a 'benchmark', e.g. {\"benchmark\":\"memory-bandwidth\",\"machines\":[\"node01\"]}").ConfigureAwait(false);
+            return;
+        }
+        if (Benchmarks.BenchmarkCatalog.Find(request.Benchmark)?.Name == "Command" && who.Role < Auth.Role.Admin)
+        {
+            await Error(http, 403, "forbidden", $"the Command benchmark runs a program on every machine: it needs the admin role; {who.Name} is {Auth.RoleNames.Of(who.Role)}").ConfigureAwait(false);
             return;
         }
         try
@@ -145,6 +287,8 @@ internal sealed class Api(MasterContext ctx)
             return;
         }
         var machines = q.GetValueOrDefault("machine") is { Length: > 0 } m ? m.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+        // A job shown as finished has its results queued for the writer: wait for them, so what a caller just saw is there.
+        await ctx.Store.FlushAsync().ConfigureAwait(false);
         var results = ctx.Store.QueryResults(benchmark, machines, since == DateTimeOffset.MinValue ? null : since, q.GetValueOrDefault("job"), Limit(q));
         if (q.GetValueOrDefault("metrics") is "true" or "1")
         {
@@ -348,14 +492,14 @@ internal sealed class Api(MasterContext ctx)
     private Task NotFound(HttpContext http, string name)
         => Error(http, 404, "machine-not-found", $"no machine named '{name}'");
 
-    internal static Task Error(HttpContext http, int status, string code, string message)
+    internal static Task Error(HttpContext http, int status, string code, string message, IReadOnlyDictionary<string, string>? headers = null)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new Protocol.ErrorMessage { Code = code, Message = message }, SentinelJsonContext.Default.ErrorMessage);
         var wrapped = new byte[body.Length + 10];
         Encoding.ASCII.GetBytes("{\"error\":").CopyTo(wrapped, 0);
         body.CopyTo(wrapped, 9);
         wrapped[^1] = (byte)'}';
-        return Write(http, status, "application/json; charset=utf-8", wrapped);
+        return http.RespondAsync(status, "application/json; charset=utf-8", wrapped, headers);
     }
 
     private static Task Json<T>(HttpContext http, int status, T value, JsonTypeInfo<T> info)

@@ -12,8 +12,12 @@ public sealed record MasterOptions
     public int Port { get; init; } = 8080;
     /// <summary>Folder for sentinel.db.</summary>
     public required string DataPath { get; init; }
-    /// <summary>When set, agents must present this token in their hello.</summary>
+    /// <summary>When set, agents must present this token in their hello (stored agent tokens work too).</summary>
     public string? AgentToken { get; init; }
+    /// <summary>Ask for a login even on loopback. Beyond loopback a login is always needed.</summary>
+    public bool RequireLogin { get; init; }
+    /// <summary>The password of the 'admin' user made at the first start that needs a login; otherwise a random one is printed once.</summary>
+    public string? InitialAdminPassword { get; init; }
     /// <summary>A machine is offline after this many of its intervals without a sample, by the master's clock.</summary>
     public int OfflineAfterIntervals { get; init; } = 3;
     /// <summary>How often changes are pushed to viewers (coalesced).</summary>

@@ -33,11 +33,13 @@ public sealed class MasterServer : IAsyncDisposable
     {
         Url = url;
         var fleet = new FleetState(time, options.OfflineAfterIntervals, store.LoadMachines());
+        // Users and tokens first: a first start hashes a new admin password (slow on purpose), before any timer runs.
+        var auth = Auth.AuthService.Open(store, options, time, line => options.Log?.Invoke(line));
         MasterContext? ctx = null;
-        var hub = new ViewerHub(() => ctx!, time, options.ViewerTick);
+        var hub = new ViewerHub(() => ctx, time, options.ViewerTick);
         ctx = new MasterContext
         {
-            Options = options, Time = time, Store = store, Fleet = fleet, Viewers = hub,
+            Options = options, Time = time, Store = store, Fleet = fleet, Viewers = hub, Auth = auth,
             Version = VersionOf(typeof(MasterServer).Assembly), Source = url.ToString().TrimEnd('/'), StartedAt = time.GetUtcNow(),
         };
         ctx.Jobs = new Jobs.JobManager(fleet, store, time, ctx.Log);
@@ -117,6 +119,10 @@ public sealed class MasterServer : IAsyncDisposable
         var path = context.Request.Path;
         try
         {
+            if (await Gate(context).ConfigureAwait(false) is not { } who)
+            {
+                return;
+            }
             if (context.Request.IsWebSocketRequest && path == "/ws/net")
             {
                 await _net.RunAsync(context, ct).ConfigureAwait(false);
@@ -136,7 +142,7 @@ public sealed class MasterServer : IAsyncDisposable
                 }
                 return;
             }
-            await _api.HandleAsync(context, ct).ConfigureAwait(false);
+            await _api.HandleAsync(context, who, ct).ConfigureAwait(false);
         }
         catch (HttpRefusedException)
         {
@@ -155,6 +161,64 @@ public sealed class MasterServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Who is calling, and whether they may: the route's role (<see cref="Auth.Routes"/>), the host a master running
+    /// open answers to (loopback names only, against DNS rebinding), the Origin of WebSockets and of requests that
+    /// change state, and the custom header that a cross-site form or script cannot send. Null after answering a refusal.
+    /// </summary>
+    private async Task<Auth.Principal?> Gate(HttpContext context)
+    {
+        var req = context.Request;
+        var auth = _ctx.Auth;
+        bool changes = req.Method is not ("GET" or "HEAD");
+        if (!auth.LoginRequired && !IsLoopbackHost(req.Header("Host")))
+        {
+            await Api.Error(context, 403, "forbidden-host", "this master runs without login, so it answers only to loopback host names (127.0.0.1, localhost, [::1]); " +
+                "start it with --require-login, or bind it beyond loopback (which needs a login), to serve other names").ConfigureAwait(false);
+            return null;
+        }
+        if ((req.IsWebSocketRequest || changes) && req.Header("Origin") is { } origin && !SameOrigin(origin, req.Header("Host")))
+        {
+            await Api.Error(context, 403, "cross-origin", $"requests from {origin} are refused: only this master's own page may use it").ConfigureAwait(false);
+            return null;
+        }
+        var who = auth.Authenticate(req);
+        bool bearer = req.Header("Authorization") is { } a && a.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
+        if (changes && !bearer && req.Header(Auth.AuthService.CsrfHeader) is null)
+        {
+            await Api.Error(context, 403, "csrf", $"requests that change something need the header {Auth.AuthService.CsrfHeader}: 1 (or an Authorization: Bearer token); " +
+                "browsers cannot send it from another site").ConfigureAwait(false);
+            return null;
+        }
+        var parts = req.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        var needs = Auth.Routes.Needs(req.Method, parts, req.IsWebSocketRequest);
+        if (who.Role >= needs)
+        {
+            return who;
+        }
+        if (who.Role == Auth.Role.None)
+        {
+            await Api.Error(context, 401, "unauthorized", "sign in first: POST /api/login with {\"user\",\"password\"}, or send Authorization: Bearer TOKEN",
+                new Dictionary<string, string> { ["WWW-Authenticate"] = "Bearer realm=\"sentinel\"" }).ConfigureAwait(false);
+        }
+        else
+        {
+            await Api.Error(context, 403, "forbidden", $"this needs the {Auth.RoleNames.Of(needs)} role; {who.Name} is {Auth.RoleNames.Of(who.Role)}").ConfigureAwait(false);
+        }
+        return null;
+    }
+
+    private static bool IsLoopbackHost(string? host)
+    {
+        if (string.IsNullOrEmpty(host)) return true; // HTTP/1.0 clients without Host: not a browser
+        var name = host.StartsWith('[') ? host[1..Math.Max(1, host.IndexOf(']'))] : host.Split(':')[0];
+        return name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(name, out var ip) && IPAddress.IsLoopback(ip));
+    }
+
+    private static bool SameOrigin(string origin, string? host)
+        => host is not null && Uri.TryCreate(origin, UriKind.Absolute, out var o) && string.Equals(o.Authority, host, StringComparison.OrdinalIgnoreCase)
+           || (host is not null && Uri.TryCreate(origin, UriKind.Absolute, out var o2) && o2.IsDefaultPort && string.Equals(o2.Host, host, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Stops accepting, closes every connection, and flushes the store.</summary>
     public async Task StopAsync()

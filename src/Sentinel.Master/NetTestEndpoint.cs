@@ -22,11 +22,11 @@ internal sealed class NetTestEndpoint(MasterContext ctx)
 
     public async Task RunAsync(HttpContext http, CancellationToken ct)
     {
-        if (ctx.Options.AgentToken is { } expected)
+        if (ctx.Auth.AgentTokenRequired)
         {
             var auth = http.Request.Header("Authorization");
             var given = auth is not null && auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth[7..] : null;
-            if (!AgentConnection.TokenMatches(given, expected))
+            if (!ctx.Auth.AgentTokenValid(given))
             {
                 await Api.Error(http, 401, "unauthorized", "the network test needs the master's agent token (Authorization: Bearer …)").ConfigureAwait(false);
                 return;

@@ -14,11 +14,11 @@ namespace Sentinel.Master;
 internal sealed class ViewerHub : IAsyncDisposable
 {
     private readonly List<Viewer> _viewers = [];
-    private readonly Func<MasterContext> _context;
+    private readonly Func<MasterContext?> _context;
     private readonly ITimer _timer;
     private int _ticking;
 
-    public ViewerHub(Func<MasterContext> context, TimeProvider time, TimeSpan tick)
+    public ViewerHub(Func<MasterContext?> context, TimeProvider time, TimeSpan tick)
     {
         _context = context;
         _timer = time.CreateTimer(_ => Tick(), null, tick, tick);
@@ -31,7 +31,7 @@ internal sealed class ViewerHub : IAsyncDisposable
 
     public async Task RunViewerAsync(WebSocket ws, CancellationToken stopping)
     {
-        var ctx = _context();
+        var ctx = _context()!; // viewers connect only once the master serves
         var viewer = new Viewer(ws, ctx.Options.ViewerQueueFrames);
         viewer.Enqueue(SnapshotFrame(ctx));
         lock (_viewers) _viewers.Add(viewer);
@@ -74,6 +74,7 @@ internal sealed class ViewerHub : IAsyncDisposable
     /// <summary>Collects changes (and offline transitions) and sends them to every viewer.</summary>
     internal void Tick()
     {
+        if (_context() is not { } ctx) return; // the master is still being put together
         if (Interlocked.Exchange(ref _ticking, 1) == 1) return; // a slow tick is never overlapped by the next
         try
         {
@@ -82,7 +83,7 @@ internal sealed class ViewerHub : IAsyncDisposable
         catch (Exception e)
         {
             // A timer callback that throws ends the process: log, and try again next tick.
-            _context().Log($"viewer update failed: {e}");
+            ctx.Log($"viewer update failed: {e}");
         }
         finally
         {
@@ -93,7 +94,7 @@ internal sealed class ViewerHub : IAsyncDisposable
     private void TickCore()
     {
         {
-            var ctx = _context();
+            var ctx = _context()!;
             var lost = ctx.Fleet.SweepOffline();
             if (lost.Count > 0)
             {

@@ -125,8 +125,12 @@ public class LivePageApiTests
         Assert.Equal(1, h!.Connects);
         Assert.Equal(["connected", "disconnected"], h.Events.Select(e => e.Event));
         Assert.Equal("goodbye", h.Events[1].Detail);
-        // Connected from the first event to the goodbye, then not: the share is strictly between 0 and 1.
-        Assert.InRange(h.UptimeShare, 0.01, 0.999);
+        // Connected from the first event to the goodbye, then not until a minute past it: the share is that fraction.
+        var until = h.Events[1].At + TimeSpan.FromMinutes(1);
+        var window = await Api.Http.GetFromJsonAsync(new Uri(master.Url, "api/machines/conn-a/connections?until=" + Uri.EscapeDataString(until.ToString("O"))),
+            SentinelJsonContext.Default.ConnectionHistory);
+        var up = (h.Events[1].At - h.Events[0].At).TotalMilliseconds;
+        Assert.Equal(up / (up + 60_000), window!.UptimeShare, 3);
 
         var unknown = await Api.Get(master.Url, "api/machines/nosuch/connections");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);

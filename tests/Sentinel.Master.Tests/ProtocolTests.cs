@@ -173,8 +173,7 @@ public class ProtocolTests : IAsyncLifetime
         var r = await Api.Get(_master.Url, "api/nothing-here");
         Assert.Equal(System.Net.HttpStatusCode.NotFound, r.StatusCode);
         Assert.Contains("\"code\":\"not-found\"", await r.Content.ReadAsStringAsync());
-        using var http = new HttpClient();
-        var post = await http.PostAsync(new Uri(_master.Url, "api/machines"), new StringContent("{}", Encoding.UTF8, "application/json"));
+        var post = await Api.Post(_master.Url, "api/machines", "{}");
         Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, post.StatusCode);
     }
 }

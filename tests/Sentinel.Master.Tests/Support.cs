@@ -73,7 +73,11 @@ internal static class Api
     public static Task<HttpResponseMessage> Get(Uri master, string path) => Http.GetAsync(new Uri(master, path));
 
     public static Task<HttpResponseMessage> Post(Uri master, string path, string json)
-        => Http.PostAsync(new Uri(master, path), new StringContent(json, Encoding.UTF8, "application/json"));
+        => Http.SendAsync(new HttpRequestMessage(HttpMethod.Post, new Uri(master, path))
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+            Headers = { { "X-Sentinel-Request", "1" } }, // what a master asks of requests that change something
+        });
 
     /// <summary>POST /api/jobs, expecting 201.</summary>
     public static async Task<BenchmarkJob> StartJob(Uri master, string json)

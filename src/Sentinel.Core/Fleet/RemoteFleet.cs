@@ -39,6 +39,9 @@ public sealed class RemoteFleet : IFleet
 
     public Uri Master { get; }
 
+    /// <summary>A session or API token for a master that needs a login (sent as Authorization: Bearer).</summary>
+    public string? Token { get; set; }
+
     public string Description => "master at " + Master.ToString().TrimEnd('/');
 
     public Task<MasterStatus> GetStatusAsync(CancellationToken cancellationToken = default)
@@ -145,6 +148,9 @@ public sealed class RemoteFleet : IFleet
         {
             using var request = new HttpRequestMessage(method, new Uri(Master, path));
             if (json is not null) request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            if (Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            // A master refuses changes without it from anything but a bearer token: browsers cannot send it across sites.
+            if (method != HttpMethod.Get) request.Headers.Add("X-Sentinel-Request", "1");
             // Whatever set the header (Token, a caller's client), a secret must not cross a network in clear text.
             bool secret = (request.Headers.Authorization ?? _http.DefaultRequestHeaders.Authorization) is not null;
             if (_trust.ClearTextProblem(Master, secret) is { } clear)

@@ -69,6 +69,20 @@ internal static class Schema
             remote TEXT,
             detail TEXT);
         CREATE INDEX IF NOT EXISTS connections_by_time ON connections (machine_id, t);
+        CREATE TABLE IF NOT EXISTS users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            salt BLOB NOT NULL,
+            hash BLOB NOT NULL,
+            iterations INTEGER NOT NULL,
+            created INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS tokens (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            role TEXT,
+            hash BLOB NOT NULL UNIQUE,
+            created INTEGER NOT NULL) WITHOUT ROWID;
         """;
 
     /// <summary>The headline columns, in insert order after (machine_id, boot, seq, t, interval).</summary>

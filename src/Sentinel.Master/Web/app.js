@@ -129,7 +129,10 @@
   async function api(path, options) {
     let r;
     try {
-      r = await fetch(path, Object.assign({ cache: 'no-store', headers: { Accept: 'application/json' } }, options));
+      // Requests that change something carry X-Sentinel-Request: the master refuses them without it (another site cannot send it).
+      const opts = Object.assign({ cache: 'no-store', credentials: 'same-origin' }, options);
+      opts.headers = Object.assign({ Accept: 'application/json', 'X-Sentinel-Request': '1' }, (options && options.headers) || {});
+      r = await fetch(path, opts);
     } catch (e) {
       throw new Error('the master did not answer (' + (e && e.message ? e.message : e) + ')');
     }
@@ -1507,12 +1510,45 @@
 
   function hideDetailForNav() { if (detailName) closeDetail(); }
 
-  function start() {
+  /** Asks the master whether a login is needed; shows the sign-in form until there is a session. True when the page may go on. */
+  async function signIn() {
+    let status;
+    try { status = await api('/api/auth'); } catch { return true; } // an old master, or unreachable: the page says so itself
+    if (!status.loginRequired || status.authenticated) {
+      if (status.loginRequired) {
+        setText($('who'), status.user + ' (' + status.role + ')');
+        $('who').hidden = false;
+        $('logout').hidden = false;
+        $('logout').addEventListener('click', async () => { try { await api('/api/logout', { method: 'POST' }); } catch { /* gone anyway */ } location.reload(); });
+      }
+      return true;
+    }
+    $('login').hidden = false;
+    document.body.classList.add('signed-out');
+    $('login-user').focus();
+    $('login-form').addEventListener('submit', async (e) => {
+      e.preventDefault();
+      setText($('login-error'), '');
+      $('login-submit').disabled = true;
+      try {
+        await api('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ user: $('login-user').value, password: $('login-password').value }) });
+        location.reload();
+      } catch (err) {
+        setText($('login-error'), err.message);
+        $('login-submit').disabled = false;
+      }
+    });
+    return false;
+  }
+
+  async function start() {
     const saved = localStorage.getItem(THEME_KEY);
     const prefersDark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
     theme = saved === 'dark' || saved === 'light' ? saved : prefersDark ? 'dark' : 'light';
     document.documentElement.dataset.theme = theme;
     setText($('theme-toggle'), theme === 'dark' ? 'Light' : 'Dark');
+    if (!(await signIn())) return;
     wire();
     setConn('connecting');
     renderCurrentJob();

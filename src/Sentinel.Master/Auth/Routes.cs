@@ -1,0 +1,57 @@
+namespace Sentinel.Master.Auth;
+
+/// <summary>
+/// Every route and the role it needs. The table is the single source: the master enforces <see cref="Needs"/>,
+/// docs/security.md lists <see cref="All"/>, and a test walks all of them with every kind of caller.
+/// </summary>
+internal static class Routes
+{
+    /// <summary>A route: method (WS for a WebSocket upgrade), path pattern, role needed, what it is.</summary>
+    public sealed record Route(string Method, string Path, Role Needs, string What);
+
+    public static readonly Route[] All =
+    [
+        new("GET", "/", Role.None, "the live page, its scripts and plotly.js (fixed files; the page asks for a login)"),
+        new("GET", "/api/auth", Role.None, "whether a login is needed, and who is signed in"),
+        new("POST", "/api/login", Role.None, "sign in: {\"user\",\"password\"} → a session (cookie and token)"),
+        new("POST", "/api/logout", Role.None, "end the session"),
+        new("GET", "/api/status", Role.Viewer, "health and counters"),
+        new("GET", "/api/machines", Role.Viewer, "machines"),
+        new("GET", "/api/machines/{name}", Role.Viewer, "one machine"),
+        new("GET", "/api/machines/{name}/metrics", Role.Viewer, "a machine's history"),
+        new("GET", "/api/machines/{name}/connections", Role.Viewer, "a machine's connection history"),
+        new("GET", "/api/fleet/history", Role.Viewer, "every machine's figures on one grid"),
+        new("GET", "/api/benchmarks", Role.Viewer, "the benchmark catalog"),
+        new("GET", "/api/jobs", Role.Viewer, "benchmark jobs"),
+        new("GET", "/api/jobs/{id}", Role.Viewer, "one job"),
+        new("GET", "/api/results", Role.Viewer, "benchmark results"),
+        new("POST", "/api/jobs", Role.Operator, "start a benchmark job (the Command benchmark needs admin)"),
+        new("POST", "/api/jobs/{id}/cancel", Role.Operator, "cancel a job"),
+        new("GET", "/api/users", Role.Admin, "users"),
+        new("POST", "/api/users", Role.Admin, "add a user or change one's password and role"),
+        new("DELETE", "/api/users/{name}", Role.Admin, "remove a user"),
+        new("GET", "/api/tokens", Role.Admin, "API and agent tokens (never their secrets)"),
+        new("POST", "/api/tokens", Role.Admin, "make a token; its secret is in the answer only"),
+        new("DELETE", "/api/tokens/{id}", Role.Admin, "revoke a token"),
+        new("WS", "/ws", Role.Viewer, "the live stream for viewers"),
+        new("WS", "/ws/agent", Role.None, "agents: the agent token goes in the hello"),
+        new("WS", "/ws/net", Role.None, "the Network benchmark: the agent token as a bearer token"),
+    ];
+
+    /// <summary>The role a request needs. Unknown API paths need a viewer (so a 404 tells nothing to strangers).</summary>
+    public static Role Needs(string method, string[] parts, bool webSocket)
+    {
+        if (webSocket)
+        {
+            return parts is ["ws"] ? Role.Viewer : parts is ["ws", "agent"] or ["ws", "net"] ? Role.None : Role.Viewer;
+        }
+        return parts switch
+        {
+            [] or [not "api", ..] => Role.None,
+            ["api", "auth"] or ["api", "login"] or ["api", "logout"] => Role.None,
+            ["api", "users", ..] or ["api", "tokens", ..] => Role.Admin,
+            _ when method is "GET" or "HEAD" => Role.Viewer,
+            _ => Role.Operator,
+        };
+    }
+}
