@@ -67,6 +67,29 @@ public class TlsProcessTests
     }
 
     [Fact]
+    public async Task A_master_with_a_pfx_and_its_password_file_serves_https()
+    {
+        using var dir = new TempDir();
+        var pfx = Path.Combine(dir.Path, "master.pfx");
+        File.WriteAllBytes(pfx, Pki.Leaf.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "s3cret"));
+        File.WriteAllText(Path.Combine(dir.Path, "password"), "s3cret\n");
+        File.WriteAllText(Path.Combine(dir.Path, "wrong"), "guess\n");
+        int port = Testing.SentinelProgram.FreePort();
+        using (var wrong = new Proc("master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--tls-pfx", pfx, "--tls-pfx-password-file", Path.Combine(dir.Path, "wrong")))
+        {
+            Assert.Equal(2, wrong.WaitExit(TimeSpan.FromSeconds(20)));
+            Assert.Contains("--tls-pfx: cannot load the PFX file", wrong.Output);
+        }
+        using var master = new Proc("master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--tls-pfx", pfx, "--tls-pfx-password-file", Path.Combine(dir.Path, "password"));
+        await using var fleet = new RemoteFleet(new Uri($"https://localhost:{port}/"), trust: new MasterTrust { Pin = TestPki.SpkiSha256Base64(Pki.Leaf) });
+        await Wait.Until(async () =>
+        {
+            try { await fleet.GetStatusAsync(); return true; }
+            catch (FleetException) { return false; }
+        }, TimeSpan.FromSeconds(20), "the master answers over https:\n" + master.Output);
+    }
+
+    [Fact]
     public void Bad_tls_files_and_clear_text_tokens_are_refused_with_a_clear_error()
     {
         using var dir = new TempDir();

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Sentinel.Agent;
+using Sentinel.Benchmarks;
 using Sentinel.Fleet;
 using Sentinel.Master.Http;
 using Sentinel.Security;
@@ -118,6 +119,29 @@ public class TlsTests
         finally
         {
             foreach (var a in agents) await a.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_network_benchmark_reaches_a_tls_master_with_its_agents_trust()
+    {
+        using var dir = new TempDir();
+        var ca = TestPki.WritePem(Pki.Ca, Path.Combine(dir.Path, "ca.pem"));
+        await using var master = StartMaster(Path.Combine(dir.Path, "data"), Pki.Leaf);
+        var (agent, _) = Agent(master.Url, "net-tls", ca: ca);
+        await using (agent)
+        {
+            agent.Start();
+            await Wait.Until(() => agent.Status.Connected, TimeSpan.FromSeconds(15), "the agent is connected");
+            await using var fleet = new RemoteFleet(master.Url, trust: new MasterTrust { CertificateAuthorityPath = ca });
+            BenchmarkResult? result = null;
+            await foreach (var e in fleet.RunBenchmarkAsync("network", new Dictionary<string, string> { ["seconds"] = "0.5", ["pings"] = "5" }, ["net-tls"]))
+            {
+                result ??= e.Result;
+            }
+            Assert.NotNull(result);
+            Assert.True(result.State == BenchmarkState.Completed, $"{result.State}: {result.Error}");
+            Assert.True(result.Values["uploadMbps"] > 0);
         }
     }
 

@@ -63,7 +63,7 @@ internal sealed class AgentJobs(Func<BenchmarkContext> contextFor, string machin
             var baseContext = contextFor();
             var context = new BenchmarkContext
             {
-                Inventory = baseContext.Inventory, Master = baseContext.Master, Token = baseContext.Token, Time = baseContext.Time,
+                Inventory = baseContext.Inventory, Master = baseContext.Master, Token = baseContext.Token, Trust = baseContext.Trust, Time = baseContext.Time,
                 Parameters = new BenchmarkParameters(run.Parameters), Progress = progress,
             };
             log($"job {run.JobId}: running {benchmark.Name}");
