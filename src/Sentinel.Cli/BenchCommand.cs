@@ -100,6 +100,7 @@ internal static class BenchCommand
         command.Options.Add(master);
         command.Options.Add(all);
         command.Options.Add(machines);
+        command.Options.Add(ApiToken.Option);
         var trustOptions = new TrustOptions();
         trustOptions.AddTo(command);
         var (name, parameters, threads, json) = Common(command);
@@ -115,6 +116,7 @@ internal static class BenchCommand
                     throw new CliException("say which machines: --all, or --machine NAME (repeatable), not both");
                 }
                 await using var fleet = new RemoteFleet(CliParse.MasterUrl("--master", parse.GetValue(master)!), trust: trustOptions.Get(parse));
+                fleet.Token = ApiToken.From(parse);
                 bool asJson = parse.GetValue(json);
                 int failed = 0, total = 0;
                 var progress = new ProgressLine();

@@ -4,7 +4,7 @@ using Sentinel.Master.Http;
 
 namespace Sentinel.Cli;
 
-/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T] [--tls-cert FILE --tls-key FILE | --tls-pfx FILE]</c>.</summary>
+/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T] [--tls-cert FILE --tls-key FILE | --tls-pfx FILE] [--require-login] [--admin-password-file F]</c>.</summary>
 internal static class MasterCommand
 {
     public static Command Create()
@@ -16,11 +16,13 @@ internal static class MasterCommand
         var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert (unencrypted; keep it readable only by the master's user)." };
         var tlsPfx = new Option<string?>("--tls-pfx") { Description = "Serve HTTPS and WSS with this PKCS#12 file (.pfx/.p12: certificate and key), instead of --tls-cert/--tls-key." };
         var tlsPfxPassword = new Option<string?>("--tls-pfx-password-file") { Description = "A file whose first line is the --tls-pfx password." };
+        var requireLogin = new Option<bool>("--require-login") { Description = "Ask for a login on the page and the API even on loopback (beyond loopback one is always needed)." };
+        var adminPassword = new Option<string?>("--admin-password-file") { Description = "A file whose first line is the password of the 'admin' user made at the first start that needs a login; otherwise a random one is printed once." };
         var command = new Command("master", "Run a master: agents connect to it, it stores their samples and serves the API and the live page (open its address in a browser). Stops cleanly on Ctrl+C or SIGTERM.");
         command.Options.Add(listen);
         command.Options.Add(data);
         command.Options.Add(token);
-        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword })
+        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword, requireLogin, adminPassword })
         {
             command.Options.Add(o);
         }
@@ -40,6 +42,8 @@ internal static class MasterCommand
                     AgentToken = parse.GetValue(token),
                     Log = ConsoleLog.Line,
                     Certificate = certificate,
+                    RequireLogin = parse.GetValue(requireLogin),
+                    InitialAdminPassword = AdminPassword(parse.GetValue(adminPassword)),
                 });
                 ConsoleLog.Line($"agents: sentinel agent --master {master.Url.ToString().TrimEnd('/')}");
                 try
@@ -59,6 +63,23 @@ internal static class MasterCommand
             }
         });
         return command;
+    }
+
+    private static string? AdminPassword(string? file)
+    {
+        if (file is null) return null;
+        string? line;
+        try
+        {
+            line = File.ReadLines(file).FirstOrDefault();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"--admin-password-file: cannot read {file}: {e.Message}");
+        }
+        if (line is null || line.Trim().Length < 12)
+            throw new CliException($"--admin-password-file: the first line of {file} must be a password of at least 12 characters");
+        return line.Trim();
     }
 
     private static System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate(string? cert, string? key, string? pfx, string? passwordFile)

@@ -43,8 +43,10 @@ internal static class ReportCommand
         command.Options.Add(title);
         command.Options.Add(machines);
         command.Options.Add(force);
+        command.Options.Add(ApiToken.Option);
         command.SetAction((parse, outer) => IsSupported
-            ? RunAsync(parse.GetValue(master)!, parse.GetValue(output)!, parse.GetValue(since), parse.GetValue(title), parse.GetValue(machines) ?? [], parse.GetValue(force), () => trustOptions.Get(parse), outer)
+            ? RunAsync(parse.GetValue(master)!, parse.GetValue(output)!, parse.GetValue(since), parse.GetValue(title), parse.GetValue(machines) ?? [], parse.GetValue(force), () => trustOptions.Get(parse),
+                parse.GetValue(ApiToken.Option), outer)
             : Task.FromResult(Unsupported()));
         return command;
     }
@@ -57,7 +59,8 @@ internal static class ReportCommand
         return 1;
     }
 
-    private static async Task<int> RunAsync(string masterText, string outText, string? sinceText, string? title, string[] machines, bool force, Func<Sentinel.Security.MasterTrust> trust, CancellationToken outer)
+    private static async Task<int> RunAsync(string masterText, string outText, string? sinceText, string? title, string[] machines, bool force, Func<Sentinel.Security.MasterTrust> trust,
+        string? token, CancellationToken outer)
     {
         using var signals = Signals.Watch(outer);
         var cancellationToken = signals.Token;
@@ -80,6 +83,7 @@ internal static class ReportCommand
             foreach (var name in machines) inputs.TryAdd(name);
 
             await using var fleet = new RemoteFleet(url, trust: trust());
+            fleet.Token = ApiToken.From(token);
             var data = await new ReportCollector(fleet).CollectAsync(inputs, options, new StderrProgress(), cancellationToken);
             Console.Error.WriteLine("sentinel report: writing " + path);
             var html = ReportBuilder.Build(data);

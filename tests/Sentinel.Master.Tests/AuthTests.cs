@@ -262,6 +262,35 @@ public sealed class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     }
 
     [Fact]
+    public async Task Sentinel_run_signs_in_with_an_api_token_and_says_what_to_do_without_one()
+    {
+        static async Task<(int Code, string Out, string Err)> Run(string args, string? tokenVariable = null)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(Sentinel.Testing.SentinelProgram.Path, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment.Remove(ApiTokenVariable);
+            if (tokenVariable is not null) start.Environment[ApiTokenVariable] = tokenVariable;
+            using var p = System.Diagnostics.Process.Start(start)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            return (p.ExitCode, await stdout, await stderr);
+        }
+        var url = _master.Url.ToString().TrimEnd('/');
+        var refused = await Run($"run --master {url} --machine nosuch cpu");
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("sign in", refused.Err + refused.Out);
+        // With the operator's API token (as an option, then from the environment) the request gets past the login to the job itself.
+        var withToken = await Run($"run --master {url} --machine nosuch cpu --token {_callers["operator api token"]}");
+        Assert.DoesNotContain("sign in", withToken.Err + withToken.Out);
+        Assert.Contains("nosuch", withToken.Err + withToken.Out);
+        var fromEnvironment = await Run($"run --master {url} --machine nosuch cpu", _callers["operator api token"]);
+        Assert.DoesNotContain("sign in", fromEnvironment.Err + fromEnvironment.Out);
+        Assert.Contains("nosuch", fromEnvironment.Err + fromEnvironment.Out);
+    }
+
+    private const string ApiTokenVariable = "SENTINEL_TOKEN";
+
+    [Fact]
     public async Task A_master_bound_beyond_loopback_makes_an_agent_token_and_an_admin_and_says_them_once()
     {
         using var dir = new TempDir();

@@ -148,7 +148,14 @@ public sealed class RemoteFleet : IFleet
         {
             using var request = new HttpRequestMessage(method, new Uri(Master, path));
             if (json is not null) request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
-            if (Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            if (Token is { } token)
+            {
+                if (_trust.ClearTextProblem(Master, hasSecret: true) is { } problem)
+                {
+                    throw new FleetException("Unauthorized", problem);
+                }
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
             // A master refuses changes without it from anything but a bearer token: browsers cannot send it across sites.
             if (method != HttpMethod.Get) request.Headers.Add("X-Sentinel-Request", "1");
             // Whatever set the header (Token, a caller's client), a secret must not cross a network in clear text.
