@@ -42,6 +42,28 @@ public sealed class RemoteFleet : IFleet
     /// <summary>A session or API token for a master that needs a login (sent as Authorization: Bearer).</summary>
     public string? Token { get; set; }
 
+    /// <summary>Signs in with a user name and password (POST /api/login); the session's token is then sent with every request.
+    /// Throws <see cref="FleetException"/> (Unauthorized) for a wrong password, or before sending one in clear text beyond loopback.</summary>
+    public async Task LoginAsync(string user, string password, CancellationToken cancellationToken = default)
+    {
+        if (_trust.ClearTextProblem(Master, hasSecret: true) is { } problem)
+        {
+            throw new FleetException("Unauthorized", problem.Replace("a token", "a password", StringComparison.Ordinal));
+        }
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("user", user);
+            w.WriteString("password", password);
+            w.WriteEndObject();
+        }
+        var answer = await SendAsync(HttpMethod.Post, "api/login", System.Text.Encoding.UTF8.GetString(buffer.ToArray()), SentinelJsonContext.Default.DictionaryStringJsonElement,
+            cancellationToken).ConfigureAwait(false);
+        Token = answer.TryGetValue("token", out var token) && token.ValueKind == JsonValueKind.String ? token.GetString()
+            : throw new FleetException("MasterError", "the master's answer to the login had no token");
+    }
+
     public string Description => "master at " + Master.ToString().TrimEnd('/');
 
     public Task<MasterStatus> GetStatusAsync(CancellationToken cancellationToken = default)

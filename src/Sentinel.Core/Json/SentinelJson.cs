@@ -19,6 +19,7 @@ namespace Sentinel.Json;
 [JsonSerializable(typeof(MetricSeries))]
 [JsonSerializable(typeof(MasterStatus))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(Dictionary<string, System.Text.Json.JsonElement>))]
 [JsonSerializable(typeof(Protocol.Hello))]
 [JsonSerializable(typeof(Protocol.Welcome))]
 [JsonSerializable(typeof(Protocol.SampleBatch))]

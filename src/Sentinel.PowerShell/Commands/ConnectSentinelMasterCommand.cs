@@ -27,6 +27,15 @@ public sealed class ConnectSentinelMasterCommand : SentinelCmdlet
     [Parameter]
     public SwitchParameter AllowInsecure { get; set; }
 
+    /// <summary>A user name and password, for a master that needs a login: the session lasts 12 hours.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>An API token (an admin makes one: POST /api/tokens), for scripts against a master that needs a login.</summary>
+    [Parameter]
+    public System.Security.SecureString? Token { get; set; }
+
     protected override void ProcessRecord()
     {
         if (!Uri.TryCreate(Url, UriKind.Absolute, out var url) || (url.Scheme != "http" && url.Scheme != "https"))
@@ -48,9 +57,22 @@ public sealed class ConnectSentinelMasterCommand : SentinelCmdlet
             WriteError(Error("InvalidCertificateTrust", ErrorCategory.InvalidArgument, Url, e.Message, "Check -CertificateAuthority and -CertificatePin."));
             return;
         }
+        if (Credential is not null && Token is not null)
+        {
+            WriteError(Error("CredentialAndToken", ErrorCategory.InvalidArgument, Url, "Give -Credential or -Token, not both.", "Use -Credential for a user, -Token for an API token."));
+            return;
+        }
         MasterStatus status;
         try
         {
+            if (Token is not null)
+            {
+                fleet.Token = new System.Net.NetworkCredential("", Token).Password;
+            }
+            if (Credential is not null)
+            {
+                fleet.LoginAsync(Credential.UserName, Credential.GetNetworkCredential().Password, CancellationToken).GetAwaiter().GetResult();
+            }
             status = Await(fleet.GetStatusAsync(CancellationToken));
         }
         catch (FleetException e)
