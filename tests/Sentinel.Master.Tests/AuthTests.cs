@@ -330,3 +330,20 @@ public sealed class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
         Assert.False(status.GetProperty("loginRequired").GetBoolean());
     }
 }
+
+/// <summary>docs/security.md lists every route of the table the master enforces, with the role it needs.</summary>
+public class SecurityDocTests
+{
+    [Fact]
+    public void Every_route_is_in_security_md_with_the_role_it_needs()
+    {
+        var doc = File.ReadAllText(Path.Combine(Sentinel.Testing.SentinelProgram.RepositoryRoot, "docs", "security.md"));
+        foreach (var route in Routes.All)
+        {
+            var line = doc.Split('\n').FirstOrDefault(l => l.StartsWith($"| `{route.Method}` | `{route.Path}` |", StringComparison.Ordinal));
+            Assert.True(line is not null, $"docs/security.md has no row for {route.Method} {route.Path}");
+            var needs = route.Path is "/ws/agent" or "/ws/net" ? "an agent token" : route.Needs == Role.None ? "nobody" : RoleNames.Of(route.Needs);
+            Assert.Contains($"| {needs}", line);
+        }
+    }
+}

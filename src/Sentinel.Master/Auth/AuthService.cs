@@ -76,7 +76,9 @@ internal sealed class AuthService
         if (!loopback && !auth.AgentTokenRequired)
         {
             var token = auth.CreateToken("generated at first start", "agent", null);
-            log($"agents need a token on {options.Address}; one was made and is shown only now: sentinel agent --master URL --token {token.Secret}");
+            var scheme = options.Certificate is null ? "http" : "https";
+            log($"agents need a token on {options.Address}; one was made and is shown only now: sentinel agent --master {scheme}://HOST:PORT --token {token.Secret}" +
+                (options.Certificate is null ? " --allow-insecure (a token over http:// beyond loopback is clear text: serve TLS with --tls-cert, see docs/tls.md)" : ""));
         }
         bool loginRequired = !loopback || auth._hasUsers || options.RequireLogin;
         if (loginRequired && !auth._hasUsers)
