@@ -172,7 +172,9 @@ public sealed class MasterServer : IAsyncDisposable
         var req = context.Request;
         var auth = _ctx.Auth;
         bool changes = req.Method is not ("GET" or "HEAD");
-        if (!auth.LoginRequired && !IsLoopbackHost(req.Header("Host")))
+        // Agents come in through relays and tunnels under other names; the host rule is for browsers (DNS rebinding).
+        bool agentEndpoint = req.IsWebSocketRequest && req.Path is "/ws/agent" or "/ws/net";
+        if (!auth.LoginRequired && !agentEndpoint && !IsLoopbackHost(req.Header("Host")))
         {
             await Api.Error(context, 403, "forbidden-host", "this master runs without login, so it answers only to loopback host names (127.0.0.1, localhost, [::1]); " +
                 "start it with --require-login, or bind it beyond loopback (which needs a login), to serve other names").ConfigureAwait(false);

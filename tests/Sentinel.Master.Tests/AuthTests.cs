@@ -328,6 +328,17 @@ public sealed class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
         Assert.Equal(HttpStatusCode.OK, (await Http.SendAsync(local)).StatusCode);
         var status = await Http.GetFromJsonAsync<JsonElement>(new Uri(open.Url, "api/auth"));
         Assert.False(status.GetProperty("loginRequired").GetBoolean());
+        // Agents keep coming in under other names (through a relay on a login node, an SSH tunnel).
+        using var ws = new ClientWebSocket();
+        ws.Options.SetRequestHeader("Host", "login01:13580");
+        await ws.ConnectAsync(new Uri(open.Url.ToString().Replace("http://", "ws://") + "ws/agent"), CancellationToken.None);
+        Assert.Equal(WebSocketState.Open, ws.State);
+        // ...while a viewer socket under that name is refused (so the Host header above was really sent).
+        using var viewer = new ClientWebSocket();
+        viewer.Options.CollectHttpResponseDetails = true;
+        viewer.Options.SetRequestHeader("Host", "login01:13580");
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => viewer.ConnectAsync(new Uri(open.Url.ToString().Replace("http://", "ws://") + "ws"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.Forbidden, viewer.HttpStatusCode);
     }
 }
 
