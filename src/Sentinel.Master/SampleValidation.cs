@@ -16,6 +16,7 @@ internal static class SampleValidation
             : s.Cpu is null ? "a sample has no 'cpu'"
             : s.Memory is null ? "a sample has no 'memory'"
             : s.Timestamp == default ? "a sample has no 'timestamp'"
+            : NonFinite(s) is { } field ? $"a sample has a number that is not finite in '{field}' (NaN, Infinity or out of range)"
             : null;
         if (problem is not null || s is null)
         {
@@ -47,6 +48,28 @@ internal static class SampleValidation
             UptimeSeconds = s.UptimeSeconds,
             ProcessCount = s.ProcessCount,
         };
+    }
+
+    /// <summary>
+    /// The first figure that is NaN or infinite, or null. The JSON options accept "NaN" and "Infinity" (and read 1e400
+    /// as infinity); the store, the page and the reports have no use for them, so they are refused by name.
+    /// </summary>
+    private static string? NonFinite(MachineSample s)
+    {
+        static bool Bad(double? d) => d is { } v && !double.IsFinite(v);
+        static bool BadTimes(CpuTimesPercent? c) => c is not null && (Bad(c.CpuPercent) || Bad(c.UserPercent) || Bad(c.SystemPercent)
+            || Bad(c.IowaitPercent) || Bad(c.StealPercent) || Bad(c.IdlePercent));
+        var cpu = s.Cpu!;
+        if (Bad(s.IntervalSeconds) || Bad(s.UptimeSeconds)) return "intervalSeconds/uptimeSeconds";
+        if (BadTimes(cpu) || Bad(cpu.LoadAverage1) || Bad(cpu.LoadAverage5) || Bad(cpu.LoadAverage15)) return "cpu";
+        if (cpu.Cores is { } cores && cores.Any(BadTimes)) return "cpu.cores";
+        if (Bad(s.Memory!.UsedPercent)) return "memory";
+        if (s.FileSystems is { } fs && fs.Any(f => f is not null && Bad(f.UsedPercent))) return "fileSystems";
+        if (s.Disks is { } disks && disks.Any(d => d is not null && (Bad(d.ReadBytesPerSecond) || Bad(d.WriteBytesPerSecond) || Bad(d.ReadsPerSecond) || Bad(d.WritesPerSecond)))) return "disks";
+        if (s.Network is { } net && net.Any(n => n is not null && (Bad(n.ReceiveBytesPerSecond) || Bad(n.TransmitBytesPerSecond) || Bad(n.ReceivePacketsPerSecond)
+            || Bad(n.TransmitPacketsPerSecond) || Bad(n.ReceiveErrorsPerSecond) || Bad(n.TransmitErrorsPerSecond) || Bad(n.ReceiveDropsPerSecond) || Bad(n.TransmitDropsPerSecond)))) return "network";
+        if (s.Gpus is { } gpus && gpus.Any(g => g is not null && (Bad(g.UtilizationPercent) || Bad(g.TemperatureCelsius) || Bad(g.PowerDrawWatts) || Bad(g.PowerLimitWatts)))) return "gpus";
+        return null;
     }
 
     /// <summary>A hello with missing lists made empty and a missing interval taken as 1 s.</summary>

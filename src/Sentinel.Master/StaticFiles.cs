@@ -59,6 +59,8 @@ internal static class StaticFiles
     {
         var name = path is "" or "/" ? "index.html" : path.TrimStart('/');
         if (name.Contains("..", StringComparison.Ordinal) || name.Contains('\\') || name.EndsWith(".gz", StringComparison.Ordinal)) return null;
+        // Only names that exist are cached: every path a client makes up would otherwise stay in the cache for good.
+        if (!Names.Contains(name, StringComparer.Ordinal)) return null;
         return Cache.GetOrAdd(name, Load);
     }
 

@@ -27,6 +27,11 @@ public readonly record struct Envelope(int Version, string Type, long? Id, JsonE
         {
             throw new FrameException(errorCode, $"'{Type}' data does not fit: {Trim(e.Message)}");
         }
+        catch (InvalidOperationException e)
+        {
+            // A string that is not valid UTF-16 once unescaped ("\ud800"): the reader throws this, not a JsonException.
+            throw new FrameException(errorCode, $"'{Type}' data does not fit: {Trim(e.Message)}");
+        }
     }
 
     private static string Trim(string s) => s.Length > 200 ? s[..200] + "…" : s;
@@ -68,6 +73,14 @@ public static class Frames
         {
             var reader = new Utf8JsonReader(utf8, ReaderOptions);
             doc = JsonDocument.ParseValue(ref reader);
+            bool more;
+            try { more = reader.Read(); } catch (JsonException) { more = true; }
+            if (more)
+            {
+                // ParseValue stops after the first value: a second one, or garbage, must not ride along unread.
+                doc.Dispose();
+                throw new FrameException(ErrorCodes.BadJson, "not valid JSON: more after the object");
+            }
         }
         catch (JsonException e)
         {
@@ -75,56 +88,68 @@ public static class Frames
         }
         using (doc)
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
-                throw new FrameException(ErrorCodes.BadEnvelope, "a frame must be a JSON object with v, type and data");
+                return ReadEnvelope(doc.RootElement);
             }
-            int version = 0;
-            string? type = null;
-            long? id = null;
-            JsonElement data = default;
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var p in root.EnumerateObject())
+            catch (InvalidOperationException)
             {
-                if (!seen.Add(p.Name))
-                {
-                    throw new FrameException(ErrorCodes.BadEnvelope, $"duplicate key '{p.Name}' in the envelope");
-                }
-                switch (p.Name)
-                {
-                    case "v":
-                        if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out version))
-                            throw new FrameException(ErrorCodes.BadEnvelope, "'v' must be an integer");
-                        break;
-                    case "type":
-                        if (p.Value.ValueKind != JsonValueKind.String)
-                            throw new FrameException(ErrorCodes.BadEnvelope, "'type' must be a string");
-                        type = p.Value.GetString();
-                        break;
-                    case "id":
-                        if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt64(out var i))
-                            throw new FrameException(ErrorCodes.BadEnvelope, "'id' must be an integer");
-                        id = i;
-                        break;
-                    case "data":
-                        data = p.Value.Clone();
-                        break;
-                }
+                // A key or string that is not valid UTF-16 once unescaped ("\ud800"): the reader throws this, not a JsonException.
+                throw new FrameException(ErrorCodes.BadEnvelope, "a key or string in the envelope is not valid text (a lone surrogate escape)");
             }
-            if (!seen.Contains("v"))
-            {
-                throw new FrameException(ErrorCodes.BadEnvelope, "missing 'v' (protocol version)");
-            }
-            if (version != ProtocolLimits.Version)
-            {
-                throw new FrameException(ErrorCodes.UnsupportedVersion, $"protocol version {version} is not supported; this master speaks {ProtocolLimits.Version}");
-            }
-            if (string.IsNullOrEmpty(type))
-            {
-                throw new FrameException(ErrorCodes.BadEnvelope, "missing 'type'");
-            }
-            return new Envelope(version, type, id, data);
         }
+    }
+
+    private static Envelope ReadEnvelope(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new FrameException(ErrorCodes.BadEnvelope, "a frame must be a JSON object with v, type and data");
+        }
+        int version = 0;
+        string? type = null;
+        long? id = null;
+        JsonElement data = default;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in root.EnumerateObject())
+        {
+            if (!seen.Add(p.Name))
+            {
+                throw new FrameException(ErrorCodes.BadEnvelope, $"duplicate key '{p.Name}' in the envelope");
+            }
+            switch (p.Name)
+            {
+                case "v":
+                    if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out version))
+                        throw new FrameException(ErrorCodes.BadEnvelope, "'v' must be an integer");
+                    break;
+                case "type":
+                    if (p.Value.ValueKind != JsonValueKind.String)
+                        throw new FrameException(ErrorCodes.BadEnvelope, "'type' must be a string");
+                    type = p.Value.GetString();
+                    break;
+                case "id":
+                    if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt64(out var i))
+                        throw new FrameException(ErrorCodes.BadEnvelope, "'id' must be an integer");
+                    id = i;
+                    break;
+                case "data":
+                    data = p.Value.Clone();
+                    break;
+            }
+        }
+        if (!seen.Contains("v"))
+        {
+            throw new FrameException(ErrorCodes.BadEnvelope, "missing 'v' (protocol version)");
+        }
+        if (version != ProtocolLimits.Version)
+        {
+            throw new FrameException(ErrorCodes.UnsupportedVersion, $"protocol version {version} is not supported; this master speaks {ProtocolLimits.Version}");
+        }
+        if (string.IsNullOrEmpty(type))
+        {
+            throw new FrameException(ErrorCodes.BadEnvelope, "missing 'type'");
+        }
+        return new Envelope(version, type, id, data);
     }
 }
