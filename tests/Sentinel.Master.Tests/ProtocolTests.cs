@@ -5,23 +5,8 @@ using Sentinel.Protocol;
 namespace Sentinel.Master.Tests;
 
 /// <summary>Frames the master must refuse, each with a named error, while it keeps serving everyone else.</summary>
-public class ProtocolTests : IAsyncLifetime
+public class ProtocolTests : MasterPerTest
 {
-    private readonly TempDir _dir = new();
-    private MasterServer _master = null!;
-
-    public Task InitializeAsync()
-    {
-        _master = Masters.Start(_dir.Path);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _master.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Theory]
     [InlineData("{\"v\":1,\"type\":\"samples\",\"data\":{\"samples\":[]}}", ErrorCodes.HelloRequired)]
     [InlineData("{\"v\":1,\"type\":\"hel", ErrorCodes.BadJson)]

@@ -197,6 +197,25 @@ internal sealed class RawPeer : IAsyncDisposable
     }
 }
 
+/// <summary>A real master on loopback, in a folder of its own, for each test of a class that derives from this.</summary>
+public abstract class MasterPerTest : IAsyncLifetime
+{
+    private readonly TempDir _dir = new();
+    protected MasterServer _master = null!;
+
+    public Task InitializeAsync()
+    {
+        _master = Masters.Start(_dir.Path);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _master.DisposeAsync();
+        _dir.Dispose();
+    }
+}
+
 internal static class Masters
 {
     public static MasterServer Start(string data, string? token = null, int port = 0)

@@ -161,23 +161,8 @@ public class CorpusMemoryTests(ITestOutputHelper output)
 }
 
 /// <summary>Floods whose every request is different: nothing the master keeps may grow with them.</summary>
-public class HostileFloodTests : IAsyncLifetime
+public class HostileFloodTests : MasterPerTest
 {
-    private readonly TempDir _dir = new();
-    private MasterServer _master = null!;
-
-    public Task InitializeAsync()
-    {
-        _master = Masters.Start(_dir.Path);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _master.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Unknown_paths_are_not_remembered()
     {

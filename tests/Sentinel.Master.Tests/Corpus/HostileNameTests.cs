@@ -13,23 +13,8 @@ namespace Sentinel.Master.Tests;
 /// byte-identical and valid in /api/machines, in the /ws snapshot and under /api/machines/{name}.
 /// (The live page and reports are checked with the same strings by Sentinel.Browser.Tests and ReportTests.)
 /// </summary>
-public class HostileNameTests : IAsyncLifetime
+public class HostileNameTests : MasterPerTest
 {
-    private readonly TempDir _dir = new();
-    private MasterServer _master = null!;
-
-    public Task InitializeAsync()
-    {
-        _master = Masters.Start(_dir.Path);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _master.DisposeAsync();
-        _dir.Dispose();
-    }
-
     public static TheoryData<string> Accepted => new()
     {
         "<img src=x onerror=alert(1)>",
