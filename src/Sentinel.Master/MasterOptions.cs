@@ -26,6 +26,8 @@ public sealed record MasterOptions
     public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Frames waiting for one viewer before it is given a fresh snapshot instead.</summary>
     public int ViewerQueueFrames { get; init; } = 32;
+    /// <summary>A viewer whose one send takes longer than this (it reads nothing) is closed.</summary>
+    public TimeSpan ViewerSendTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How often agents that answer pings are pinged, for the round trip the page shows.</summary>
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(10);
     public StoreOptions Store { get; init; } = new();

@@ -36,7 +36,17 @@ internal sealed class ViewerHub : IAsyncDisposable
         viewer.Enqueue(SnapshotFrame(ctx));
         lock (_viewers) _viewers.Add(viewer);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var sender = Task.Run(() => viewer.SendLoop(() => SnapshotFrame(ctx), linked.Token));
+        var sender = Task.Run(async () =>
+        {
+            try
+            {
+                await viewer.SendLoop(() => SnapshotFrame(ctx), ctx.Options.ViewerSendTimeout, ctx.Log, linked.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                linked.Cancel(); // a viewer cut off by the sender also ends its reader
+            }
+        });
         try
         {
             var reader = new WebSocketReader(ws, ProtocolLimits.MaxViewerFrameBytes);
@@ -131,7 +141,7 @@ internal sealed class ViewerHub : IAsyncDisposable
             }
         }
 
-        public async Task SendLoop(Func<byte[]> snapshot, CancellationToken ct)
+        public async Task SendLoop(Func<byte[]> snapshot, TimeSpan sendTimeout, Action<string> log, CancellationToken ct)
         {
             await foreach (var frame in _queue.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
@@ -142,7 +152,20 @@ internal sealed class ViewerHub : IAsyncDisposable
                     while (_queue.Reader.TryRead(out _)) { }
                     toSend = snapshot();
                 }
-                await ws.SendAsync(toSend, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+                // A viewer that reads nothing fills the TCP buffers and then blocks this send: after the timeout it is
+                // cut off (its queue was bounded all along), so it cannot hold a sender or memory forever.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(sendTimeout);
+                try
+                {
+                    await ws.SendAsync(toSend, WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    log($"viewer closed: it read nothing for {sendTimeout.TotalSeconds:0} s");
+                    ws.Abort();
+                    throw;
+                }
             }
         }
     }
