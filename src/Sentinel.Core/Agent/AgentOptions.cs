@@ -30,8 +30,11 @@ public sealed record AgentOptions
     public int? BufferCapacity { get; init; }
     /// <summary>Reconnect delays grow from this, doubled per failed attempt, with full jitter.</summary>
     public TimeSpan ReconnectBase { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>The longest reconnect delay.</summary>
-    public TimeSpan ReconnectCap { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The longest reconnect delay: also the longest an agent can take to notice that a partition healed.</summary>
+    public TimeSpan ReconnectCap { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>While samples are unacked and nothing at all has come from the master for this long, the connection is
+    /// taken for dead (a silent partition sends no reset) and dialled again. More than twice the master's ping interval.</summary>
+    public TimeSpan MasterSilenceTimeout { get; init; } = TimeSpan.FromSeconds(25);
     /// <summary>When samples are outstanding and the ack has not moved for this long, they are sent again (the master drops duplicates).</summary>
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(15);
     public string HostId { get; init; } = HostIdentity.HostId();

@@ -27,6 +27,8 @@ public sealed class SentinelAgent : IAsyncDisposable
     private readonly bool _ownsSource;
     private Task? _sampling, _connection;
     private long _seq, _acked;
+    /// <summary>When anything last came from the master on the current connection (a timestamp of <see cref="_time"/>).</summary>
+    private long _lastHeard;
     private int _connects;
     private volatile bool _connected;
     /// <summary>Set before the goodbye: from then on the connection loop must not reconnect.</summary>
@@ -251,7 +253,9 @@ public sealed class SentinelAgent : IAsyncDisposable
         Log($"agent '{_options.Name}': connected to {_options.Master} (master {welcome.MasterVersion}); {_buffer.Count} samples to send");
 
         using var session = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Volatile.Write(ref _lastHeard, _time.GetTimestamp());
         var receiving = Task.Run(() => ReceiveLoop(ws, reader, session.Token));
+        var watching = Task.Run(() => Watchdog(ws, session.Token));
         try
         {
             await SendLoop(ws, session.Token, receiving).ConfigureAwait(false);
@@ -261,6 +265,7 @@ public sealed class SentinelAgent : IAsyncDisposable
             _ws = null;
             session.Cancel();
             try { await receiving.ConfigureAwait(false); } catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException) { }
+            try { await watching.ConfigureAwait(false); } catch (OperationCanceledException) { }
         }
         // 1013 "try again later" (the master's store is struggling): keep backing off instead of starting over.
         return ws.CloseStatus != (WebSocketCloseStatus)1013;
@@ -271,6 +276,7 @@ public sealed class SentinelAgent : IAsyncDisposable
         while (!ct.IsCancellationRequested)
         {
             var kind = await reader.ReceiveAsync(ct).ConfigureAwait(false);
+            Volatile.Write(ref _lastHeard, _time.GetTimestamp());
             if (kind != FrameKind.Text)
             {
                 _lastError = kind == FrameKind.Close ? $"master closed the connection ({ws.CloseStatus} {ws.CloseStatusDescription})" : $"unexpected {kind} frame";
@@ -313,6 +319,29 @@ public sealed class SentinelAgent : IAsyncDisposable
             catch (FrameException e)
             {
                 Log($"agent '{_options.Name}': bad {env.Type} frame from master: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A link that went silent (a cable pulled, a partition, a master frozen) sends no reset: TCP would keep the
+    /// connection for many minutes and retransmit on its own slow schedule after the link heals. So while samples
+    /// wait for an ack and the master has said nothing at all (no ack, no ping) for <see cref="AgentOptions.MasterSilenceTimeout"/>,
+    /// the connection is dropped and a new one is dialled, which replays what is unacked. A live master pings every
+    /// 10 s even when it is not acking (store full), so it is never dropped for being slow.
+    /// </summary>
+    private async Task Watchdog(ClientWebSocket ws, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), _time, ct).ConfigureAwait(false);
+            var silent = _time.GetElapsedTime(Volatile.Read(ref _lastHeard));
+            if (silent > _options.MasterSilenceTimeout && _buffer.Count > 0)
+            {
+                _lastError = $"the master said nothing for {silent.TotalSeconds:0} s with {_buffer.Count} samples unacked; reconnecting";
+                Log($"agent '{_options.Name}': {_lastError}");
+                ws.Abort(); // ends a send stuck on a full socket buffer, and the receive
+                return;
             }
         }
     }

@@ -59,6 +59,8 @@ public sealed partial class SampleStore : IAsyncDisposable
     private double _lastCommitMs;
     private volatile string? _lastError;
     private volatile bool _healthy = true;
+    private string? _loggedError;
+    private long _loggedErrorAt;
 
     /// <summary>The database file.</summary>
     public string DatabasePath { get; }
@@ -206,6 +208,7 @@ public sealed partial class SampleStore : IAsyncDisposable
                 {
                     throw new SqliteException("injected commit failure (test)", 13);
                 }
+                WalGuard();
                 using var tx = _write.BeginTransaction();
                 insert.Transaction = maxSeq.Transaction = lastSeen.Transaction = tx;
                 foreach (var work in batch)
@@ -273,8 +276,13 @@ public sealed partial class SampleStore : IAsyncDisposable
                 tx.Commit();
                 Interlocked.Add(ref _written, batchWritten);
                 Interlocked.Add(ref _duplicates, batchDuplicates);
+                if (!_healthy)
+                {
+                    _log($"store: writing again after {_failedCommits} failed commits");
+                }
                 _healthy = true;
                 _lastError = null;
+                _loggedError = null;
             }
             catch (Exception e) when (e is SqliteException || _options.CatchAll)
             {
@@ -283,7 +291,13 @@ public sealed partial class SampleStore : IAsyncDisposable
                 _failedCommits++;
                 _healthy = false;
                 _lastError = e.Message;
-                _log($"store: commit of {batch.Count} items failed: {e.Message}");
+                // Logged once per distinct error and then every 30 s: a full disk fails every batch until space frees.
+                if (e.Message != _loggedError || _time.GetElapsedTime(_loggedErrorAt) > TimeSpan.FromSeconds(30))
+                {
+                    _loggedError = e.Message;
+                    _loggedErrorAt = _time.GetTimestamp();
+                    _log($"store: commit of {batch.Count} items failed ({_failedCommits} failed so far): {e.Message}");
+                }
                 foreach (var work in batch)
                 {
                     switch (work)
@@ -606,13 +620,37 @@ public sealed partial class SampleStore : IAsyncDisposable
     {
         try
         {
-            // TRUNCATE resets the WAL to zero bytes when no reader holds an old snapshot, so it cannot grow without bound.
-            Exec(_write, "PRAGMA wal_checkpoint(TRUNCATE)");
+            // TRUNCATE resets the WAL to zero bytes when no reader holds an old snapshot. With one held, it waits at
+            // most a moment (not the 10 s busy timeout: the writer must not stall) and copies back what it can.
+            Exec(_write, "PRAGMA busy_timeout=100; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA busy_timeout=10000;");
         }
         catch (SqliteException e)
         {
+            Exec(_write, "PRAGMA busy_timeout=10000");
             _log($"store: checkpoint failed: {e.Message}");
         }
+    }
+
+    private long WalBytes() => File.Exists(DatabasePath + "-wal") ? new FileInfo(DatabasePath + "-wal").Length : 0;
+
+    /// <summary>
+    /// A reader that keeps a transaction open (a sqlite3 shell, a backup script, a stuck report) pins the WAL: no
+    /// checkpoint can reset it, and every commit makes it longer. Past <see cref="StoreOptions.MaxWalBytes"/> the writer
+    /// stops writing, exactly as on a full disk (nothing is acked, agents keep their samples), and starts again when a
+    /// checkpoint gets the WAL back under the limit.
+    /// </summary>
+    private void WalGuard()
+    {
+        if (WalBytes() <= _options.MaxWalBytes) return;
+        Checkpoint();
+        long wal = WalBytes();
+        if (wal > _options.MaxWalBytes)
+        {
+            throw new SqliteException(
+                $"the write-ahead log is {wal / 1048576.0:0.0} MiB, over its {_options.MaxWalBytes / 1048576.0:0.#} MiB limit, and cannot be checkpointed: " +
+                "another program holds a read transaction open on the database; writing resumes when it lets go", 5);
+        }
+        _log($"store: write-ahead log back under {_options.MaxWalBytes / 1048576.0:0.#} MiB; writing again");
     }
 
     private long? ReadMetaLong(string key)

@@ -14,6 +14,10 @@ public sealed record StoreOptions
     /// <summary>How often roll-ups, retention and the WAL checkpoint run.</summary>
     public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The write-ahead log may grow to this before writes stop (a reader holding a transaction open keeps
+    /// checkpoints from resetting it). Normally it stays near 4 MB.</summary>
+    public long MaxWalBytes { get; init; } = 256L << 20;
+
     /// <summary>Fault injection for tests: when it returns true, the next commit fails as a full disk would.</summary>
     internal Func<bool>? FailCommits { get; init; }
 
