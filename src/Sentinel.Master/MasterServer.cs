@@ -55,13 +55,14 @@ public sealed class MasterServer : IAsyncDisposable
         bool anyAddress = options.Address.Equals(IPAddress.Any) || options.Address.Equals(IPAddress.IPv6Any);
         var shown = options.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
 
-        // Bind first: a port in use must not leave a new, empty database behind. Requests that arrive before
-        // the store is open wait for it.
+        // Bind first: a port in use must not leave a new, empty database behind. Accept only once ready: agents that
+        // dial a restarting master are refused until then and retry with jitter, rather than queueing in the backlog
+        // and all being served in the same instant.
         var ready = new TaskCompletionSource<MasterServer>(TaskCreationOptions.RunContinuationsAsynchronously);
         HttpServer http;
         try
         {
-            http = HttpServer.Start(new IPEndPoint(options.Address, options.Port), async (c, ct) => await (await ready.Task.ConfigureAwait(false)).HandleAsync(c, ct).ConfigureAwait(false),
+            http = HttpServer.Bind(new IPEndPoint(options.Address, options.Port), async (c, ct) => await (await ready.Task.ConfigureAwait(false)).HandleAsync(c, ct).ConfigureAwait(false),
                 new HttpServerOptions { Certificate = options.Certificate }, log: options.Log);
         }
         catch (SocketException e)
@@ -101,6 +102,7 @@ public sealed class MasterServer : IAsyncDisposable
             : options.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
         var server = new MasterServer(options with { Port = port }, time, new Uri($"{scheme}://{urlHost}:{port}/"), store) { _http = http };
         ready.SetResult(server);
+        http.Listen();
         var reach = anyAddress ? $" (agents elsewhere: --master {scheme}://{Dns.GetHostName()}:{port})" : "";
         options.Log?.Invoke($"master {server._ctx.Version} listening on {shown}:{port}{reach}, data in {store.DatabasePath}; live page at {server.Url}");
         return server;

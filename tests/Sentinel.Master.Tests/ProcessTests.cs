@@ -8,14 +8,12 @@ namespace Sentinel.Master.Tests;
 /// <summary>The `sentinel` program as deployed: real master and agent processes, killed the hard way.</summary>
 public class ProcessTests
 {
-    private static string Sentinel => Testing.SentinelProgram.Path;
-
     /// <summary>Every process a test started, so a failure can show what each one printed.</summary>
-    private readonly List<Proc> _started = [];
+    private readonly List<SentinelProcess> _started = [];
 
-    private Proc Start(params string[] args)
+    private SentinelProcess Start(params string[] args)
     {
-        var p = new Proc(args);
+        var p = new SentinelProcess(args);
         _started.Add(p);
         return p;
     }
@@ -30,37 +28,6 @@ public class ProcessTests
         {
             var logs = string.Join("\n", _started.Select((p, i) => $"--- process {i} (pid {p.Pid}) ---\n{p.Output}"));
             throw new Xunit.Sdk.XunitException(e.Message + "\n" + logs);
-        }
-    }
-
-    private sealed class Proc : IDisposable
-    {
-        private readonly Process _p;
-        private readonly List<string> _lines = [];
-        public Proc(params string[] args)
-        {
-            var psi = new ProcessStartInfo(Sentinel) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            _p = Process.Start(psi)!;
-            Pid = _p.Id;
-            _p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add(e.Data); };
-            _p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add("ERR " + e.Data); };
-            _p.BeginOutputReadLine();
-            _p.BeginErrorReadLine();
-        }
-        public int Pid { get; }
-        public string Output { get { lock (_lines) return string.Join("\n", _lines); } }
-        public void Signal(string signal) => Process.Start("kill", ["-" + signal, Pid.ToString()])!.WaitForExit();
-        public int WaitExit(TimeSpan timeout)
-        {
-            Assert.True(_p.WaitForExit(timeout), $"sentinel did not exit within {timeout.TotalSeconds} s:\n{Output}");
-            _p.WaitForExit();
-            return _p.ExitCode;
-        }
-        public void Dispose()
-        {
-            if (!_p.HasExited) _p.Kill(true);
-            _p.Dispose();
         }
     }
 

@@ -221,3 +221,59 @@ internal static class Masters
     public static MasterServer Start(string data, string? token = null, int port = 0)
         => MasterServer.Start(new MasterOptions { Port = port, DataPath = data, AgentToken = token });
 }
+
+/// <summary>The `sentinel` program started as users start it (optionally through a wrapper such as `ip netns exec NS`).</summary>
+internal sealed class SentinelProcess : IDisposable
+{
+    private readonly System.Diagnostics.Process _p;
+    private readonly List<string> _lines = [];
+
+    public SentinelProcess(string[] args, string[]? wrapper = null)
+    {
+        var program = Testing.SentinelProgram.Path;
+        var psi = new System.Diagnostics.ProcessStartInfo(wrapper is { Length: > 0 } ? wrapper[0] : program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (wrapper is { Length: > 0 })
+        {
+            foreach (var w in wrapper.Skip(1)) psi.ArgumentList.Add(w);
+            psi.ArgumentList.Add(program);
+        }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        _p = System.Diagnostics.Process.Start(psi)!;
+        Pid = _p.Id;
+        _p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add(e.Data); };
+        _p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add("ERR " + e.Data); };
+        _p.BeginOutputReadLine();
+        _p.BeginErrorReadLine();
+    }
+
+    public int Pid { get; }
+    public bool HasExited => _p.HasExited;
+    public string Output { get { lock (_lines) return string.Join("\n", _lines); } }
+    public void Signal(string signal) => System.Diagnostics.Process.Start("kill", ["-" + signal, Pid.ToString()])!.WaitForExit();
+
+    public int WaitExit(TimeSpan timeout)
+    {
+        Assert.True(_p.WaitForExit(timeout), $"sentinel did not exit within {timeout.TotalSeconds} s:\n{Output}");
+        _p.WaitForExit();
+        return _p.ExitCode;
+    }
+
+    /// <summary>Resident memory, from /proc.</summary>
+    public long RssBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
+    /// <summary>Open file descriptors (sockets, the database, its WAL), from /proc.</summary>
+    public int OpenFiles => Directory.GetFileSystemEntries($"/proc/{Pid}/fd").Length;
+
+    public void Dispose()
+    {
+        if (!_p.HasExited) _p.Kill(true);
+        _p.Dispose();
+    }
+}

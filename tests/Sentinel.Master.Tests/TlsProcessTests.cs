@@ -9,34 +9,6 @@ public class TlsProcessTests
 {
     private static TestPki Pki => TestPki.Instance;
 
-    private sealed class Proc : IDisposable
-    {
-        private readonly Process _p;
-        private readonly List<string> _lines = [];
-        public Proc(params string[] args)
-        {
-            var psi = new ProcessStartInfo(Testing.SentinelProgram.Path) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            _p = Process.Start(psi)!;
-            _p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add(e.Data); };
-            _p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) _lines.Add("ERR " + e.Data); };
-            _p.BeginOutputReadLine();
-            _p.BeginErrorReadLine();
-        }
-        public string Output { get { lock (_lines) return string.Join("\n", _lines); } }
-        public int WaitExit(TimeSpan timeout)
-        {
-            Assert.True(_p.WaitForExit(timeout), $"sentinel did not exit within {timeout.TotalSeconds} s:\n{Output}");
-            _p.WaitForExit();
-            return _p.ExitCode;
-        }
-        public void Dispose()
-        {
-            if (!_p.HasExited) _p.Kill(true);
-            _p.Dispose();
-        }
-    }
-
     [Fact]
     public async Task A_master_with_tls_cert_and_key_serves_an_agent_given_the_ca()
     {
@@ -45,9 +17,9 @@ public class TlsProcessTests
         var ca = TestPki.WritePem(Pki.Ca, Path.Combine(dir.Path, "ca.pem"));
         int port = Testing.SentinelProgram.FreePort();
         var url = new Uri($"https://127.0.0.1:{port}/");
-        using var master = new Proc("master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--tls-cert", cert, "--tls-key", Path.Combine(dir.Path, "key.pem"));
-        using var agent = new Proc("agent", "--master", url.ToString(), "--ca", ca, "--name", "tls-agent", "--interval", "200ms");
-        using var refused = new Proc("agent", "--master", url.ToString(), "--name", "untrusting", "--interval", "200ms");
+        using var master = new SentinelProcess(["master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--tls-cert", cert, "--tls-key", Path.Combine(dir.Path, "key.pem")]);
+        using var agent = new SentinelProcess(["agent", "--master", url.ToString(), "--ca", ca, "--name", "tls-agent", "--interval", "200ms"]);
+        using var refused = new SentinelProcess(["agent", "--master", url.ToString(), "--name", "untrusting", "--interval", "200ms"]);
         await using var fleet = new RemoteFleet(url, trust: new MasterTrust { CertificateAuthorityPath = ca });
         try
         {
@@ -75,12 +47,12 @@ public class TlsProcessTests
         File.WriteAllText(Path.Combine(dir.Path, "password"), "s3cret\n");
         File.WriteAllText(Path.Combine(dir.Path, "wrong"), "guess\n");
         int port = Testing.SentinelProgram.FreePort();
-        using (var wrong = new Proc("master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--tls-pfx", pfx, "--tls-pfx-password-file", Path.Combine(dir.Path, "wrong")))
+        using (var wrong = new SentinelProcess(["master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--tls-pfx", pfx, "--tls-pfx-password-file", Path.Combine(dir.Path, "wrong")]))
         {
             Assert.Equal(2, wrong.WaitExit(TimeSpan.FromSeconds(20)));
             Assert.Contains("--tls-pfx: cannot load the PFX file", wrong.Output);
         }
-        using var master = new Proc("master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--tls-pfx", pfx, "--tls-pfx-password-file", Path.Combine(dir.Path, "password"));
+        using var master = new SentinelProcess(["master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--tls-pfx", pfx, "--tls-pfx-password-file", Path.Combine(dir.Path, "password")]);
         await using var fleet = new RemoteFleet(new Uri($"https://localhost:{port}/"), trust: new MasterTrust { Pin = TestPki.SpkiSha256Base64(Pki.Leaf) });
         await Wait.Until(async () =>
         {
@@ -108,7 +80,7 @@ public class TlsProcessTests
         ];
         foreach (var (args, error) in cases)
         {
-            using var p = new Proc(args);
+            using var p = new SentinelProcess(args);
             Assert.Equal(2, p.WaitExit(TimeSpan.FromSeconds(20)));
             Assert.Contains(error, p.Output);
         }

@@ -41,7 +41,7 @@ public sealed class HttpServer : IAsyncDisposable
     private readonly Action<string> _log;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
-    private readonly Task _accept;
+    private Task? _accept;
     private readonly SslStreamCertificateContext? _tls;
     private int _active;
     private long _handshakeLogAt, _handshakeFailures;
@@ -54,7 +54,6 @@ public sealed class HttpServer : IAsyncDisposable
         _log = log;
         // Built once: the chain (intermediates) is resolved here, not per handshake.
         _tls = options.Certificate is { } cert ? SslStreamCertificateContext.Create(cert, additionalCertificates: null, offline: true) : null;
-        _accept = Task.Run(AcceptLoop);
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
@@ -63,6 +62,18 @@ public sealed class HttpServer : IAsyncDisposable
 
     /// <summary>Binds and starts accepting. A bind failure (port in use, no such address) throws <see cref="SocketException"/>.</summary>
     public static HttpServer Start(IPEndPoint endpoint, HttpHandler handler, HttpServerOptions? options = null, Action<string>? log = null)
+    {
+        var server = Bind(endpoint, handler, options, log);
+        server.Listen();
+        return server;
+    }
+
+    /// <summary>
+    /// Takes the port (a port in use throws <see cref="SocketException"/>) without accepting yet: until <see cref="Listen"/>,
+    /// connection attempts are refused at once instead of piling up in the backlog, so clients that retry with jitter
+    /// stay spread out while the server gets ready, instead of all being served in one burst when it is.
+    /// </summary>
+    public static HttpServer Bind(IPEndPoint endpoint, HttpHandler handler, HttpServerOptions? options = null, Action<string>? log = null)
     {
         options ??= new HttpServerOptions();
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -75,7 +86,6 @@ public sealed class HttpServer : IAsyncDisposable
                 socket.DualMode = true;
             }
             socket.Bind(endpoint);
-            socket.Listen(options.Backlog);
         }
         catch
         {
@@ -83,6 +93,14 @@ public sealed class HttpServer : IAsyncDisposable
             throw;
         }
         return new HttpServer(socket, handler, options, log ?? (_ => { }));
+    }
+
+    /// <summary>Starts accepting connections.</summary>
+    public void Listen()
+    {
+        if (_accept is not null) return;
+        _listener.Listen(_options.Backlog);
+        _accept = Task.Run(AcceptLoop);
     }
 
     private async Task AcceptLoop()
@@ -316,7 +334,7 @@ public sealed class HttpServer : IAsyncDisposable
         if (_stopping.IsCancellationRequested) return;
         _stopping.Cancel();
         _listener.Dispose();
-        await _accept.ConfigureAwait(false);
+        if (_accept is not null) await _accept.ConfigureAwait(false);
         await Task.WhenAny(Task.WhenAll(_connections.Keys), Task.Delay(grace ?? TimeSpan.FromSeconds(5))).ConfigureAwait(false);
     }
 

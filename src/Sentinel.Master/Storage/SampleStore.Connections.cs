@@ -16,10 +16,9 @@ public sealed partial class SampleStore
         }
     }
 
-    private static void SaveConnection(SqliteTransaction tx, ConnectionWork c)
+    private static void SaveConnection(SqliteConnection write, ConnectionWork c)
     {
-        using var cmd = tx.Connection!.CreateCommand();
-        cmd.Transaction = tx;
+        using var cmd = write.CreateCommand();
         cmd.CommandText = "INSERT INTO connections (machine_id, t, event, remote, detail) VALUES (@m, @t, @e, @r, @d)";
         cmd.Parameters.AddWithValue("@m", c.MachineId);
         cmd.Parameters.AddWithValue("@t", c.T);

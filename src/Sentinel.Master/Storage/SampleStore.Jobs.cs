@@ -25,10 +25,9 @@ public sealed partial class SampleStore
         }
     }
 
-    private static void SaveJob(SqliteTransaction tx, JobWork j)
+    private static void SaveJob(SqliteConnection write, JobWork j)
     {
-        using var job = tx.Connection!.CreateCommand();
-        job.Transaction = tx;
+        using var job = write.CreateCommand();
         job.CommandText = """
             INSERT INTO jobs (id, created, benchmark, state, json) VALUES (@id, @c, @b, @s, @j)
             ON CONFLICT (id) DO UPDATE SET state = excluded.state, json = excluded.json
@@ -41,8 +40,7 @@ public sealed partial class SampleStore
         job.ExecuteNonQuery();
         foreach (var r in j.Results)
         {
-            using var result = tx.Connection!.CreateCommand();
-            result.Transaction = tx;
+            using var result = write.CreateCommand();
             result.CommandText = """
                 INSERT INTO results (job_id, machine, benchmark, state, started, finished, json) VALUES (@id, @m, @b, @s, @st, @f, @j)
                 ON CONFLICT (job_id, machine) DO UPDATE SET state = excluded.state, started = excluded.started, finished = excluded.finished, json = excluded.json

@@ -202,6 +202,7 @@ public sealed partial class SampleStore : IAsyncDisposable
             var registrations = new List<(RegisterWork Work, Registration Result)>();
             var toldOfFailure = new HashSet<(IStoreAck, long)>();
             long batchWritten = 0, batchDuplicates = 0; // counted once the transaction commits
+            bool inTransaction = false;
             try
             {
                 if (_options.FailCommits?.Invoke() == true)
@@ -209,8 +210,11 @@ public sealed partial class SampleStore : IAsyncDisposable
                     throw new SqliteException("injected commit failure (test)", 13);
                 }
                 WalGuard();
-                using var tx = _write.BeginTransaction();
-                insert.Transaction = maxSeq.Transaction = lastSeen.Transaction = tx;
+                // Plain BEGIN/COMMIT rather than SqliteTransaction: after a COMMIT that fails on a full disk SQLite has
+                // rolled back by itself, and SqliteTransaction's own rollback then fails and leaves the connection
+                // believing a transaction is open ("does not support nested transactions") for good.
+                Exec(_write, "BEGIN IMMEDIATE");
+                inTransaction = true;
                 foreach (var work in batch)
                 {
                     switch (work)
@@ -246,18 +250,18 @@ public sealed partial class SampleStore : IAsyncDisposable
                             }
                             break;
                         case RegisterWork r:
-                            var reg = Register(tx, r);
+                            var reg = Register(r);
                             _poisoned.Remove(reg.BootRow);
                             registrations.Add((r, reg));
                             break;
                         case MaintenanceWork:
-                            Maintain(tx);
+                            Maintain();
                             break;
                         case JobWork j:
-                            SaveJob(tx, j);
+                            SaveJob(_write, j);
                             break;
                         case ConnectionWork cw:
-                            SaveConnection(tx, cw);
+                            SaveConnection(_write, cw);
                             break;
                     }
                 }
@@ -273,7 +277,8 @@ public sealed partial class SampleStore : IAsyncDisposable
                     lastSeen.Parameters["@m"].Value = machine;
                     lastSeen.ExecuteNonQuery();
                 }
-                tx.Commit();
+                Exec(_write, "COMMIT");
+                inTransaction = false;
                 Interlocked.Add(ref _written, batchWritten);
                 Interlocked.Add(ref _duplicates, batchDuplicates);
                 if (!_healthy)
@@ -315,6 +320,10 @@ public sealed partial class SampleStore : IAsyncDisposable
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(200), _time).ConfigureAwait(false);
                 continue;
+            }
+            finally
+            {
+                if (inTransaction) RollbackQuietly();
             }
             Volatile.Write(ref _lastCommitMs, _time.GetElapsedTime(started).TotalMilliseconds);
             if (_checkpointDue)
@@ -374,11 +383,10 @@ public sealed partial class SampleStore : IAsyncDisposable
     // SQLite has no NaN or infinity: a figure that is not a real number is stored as missing.
     private static object Num(double? v) => v is { } d && double.IsFinite(d) ? d : DBNull.Value;
 
-    private Registration Register(SqliteTransaction tx, RegisterWork r)
+    private Registration Register(RegisterWork r)
     {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         using var up = _write.CreateCommand();
-        up.Transaction = tx;
         up.CommandText = """
             INSERT INTO machines (name, host_id, agent_version, inventory, tags, interval, first_seen)
             VALUES (@n, @h, @v, @inv, @tags, @i, @now)
@@ -395,7 +403,6 @@ public sealed partial class SampleStore : IAsyncDisposable
         long machineId = (long)up.ExecuteScalar()!;
 
         using var boot = _write.CreateCommand();
-        boot.Transaction = tx;
         boot.CommandText = """
             INSERT INTO boots (machine_id, boot_id, started) VALUES (@m, @b, @now)
             ON CONFLICT (machine_id, boot_id) DO UPDATE SET machine_id = machine_id
@@ -410,7 +417,7 @@ public sealed partial class SampleStore : IAsyncDisposable
     }
 
     /// <summary>Roll-ups of finished minutes, re-roll of minutes that got late replays, retention, latest samples, checkpoint.</summary>
-    private void Maintain(SqliteTransaction tx)
+    private void Maintain()
     {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         // Minutes that ended at least a minute before the last whole minute are complete (two minutes of slack: a live sample is at most seconds late; later replays re-roll their minutes).
@@ -421,19 +428,18 @@ public sealed partial class SampleStore : IAsyncDisposable
         }
         if (upTo > _rolledUpTo)
         {
-            Rollup(tx, "t >= @from AND t < @to", ("@from", _rolledUpTo), ("@to", upTo));
+            Rollup("t >= @from AND t < @to", ("@from", _rolledUpTo), ("@to", upTo));
             _rolledUpTo = upTo;
-            Exec(_write, $"INSERT OR REPLACE INTO meta (key, value) VALUES ('rolled_up_to', '{_rolledUpTo}')", tx);
+            Exec(_write, $"INSERT OR REPLACE INTO meta (key, value) VALUES ('rolled_up_to', '{_rolledUpTo}')");
         }
         foreach (var (machine, minute) in _dirtyMinutes)
         {
-            Rollup(tx, "machine_id = @m AND t >= @from AND t < @to", ("@m", machine), ("@from", minute), ("@to", minute + 60000));
+            Rollup("machine_id = @m AND t >= @from AND t < @to", ("@m", machine), ("@from", minute), ("@to", minute + 60000));
         }
         _dirtyMinutes.Clear();
 
         using (var del = _write.CreateCommand())
         {
-            del.Transaction = tx;
             del.CommandText = "DELETE FROM samples WHERE t < @raw; DELETE FROM rollup_1m WHERE t < @rollup; DELETE FROM connections WHERE t < @rollup";
             del.Parameters.AddWithValue("@raw", now - (long)_options.RawRetention.TotalMilliseconds);
             del.Parameters.AddWithValue("@rollup", now - (long)_options.RollupRetention.TotalMilliseconds);
@@ -442,7 +448,6 @@ public sealed partial class SampleStore : IAsyncDisposable
 
         using (var latest = _write.CreateCommand())
         {
-            latest.Transaction = tx;
             latest.CommandText = "UPDATE machines SET latest = @l WHERE id = @m";
             var l = latest.Parameters.Add("@l", SqliteType.Text);
             var m = latest.Parameters.Add("@m", SqliteType.Integer);
@@ -459,10 +464,9 @@ public sealed partial class SampleStore : IAsyncDisposable
 
     private bool _checkpointDue;
 
-    private void Rollup(SqliteTransaction tx, string where, params (string Name, long Value)[] args)
+    private void Rollup(string where, params (string Name, long Value)[] args)
     {
         using var cmd = _write.CreateCommand();
-        cmd.Transaction = tx;
         cmd.CommandText = $"""
             INSERT OR REPLACE INTO rollup_1m (machine_id, t, n, cpu, cpu_max, mem, mem_used, disk_max, disk_read, disk_write,
                                               net_rx, net_tx, gpu_util, gpu_mem, gpu_temp, gpu_power, load1)
@@ -631,6 +635,18 @@ public sealed partial class SampleStore : IAsyncDisposable
         }
     }
 
+    /// <summary>Rolls back a failed batch. SQLite may have done so already (a failed COMMIT on a full disk): then there is nothing to do.</summary>
+    private void RollbackQuietly()
+    {
+        try
+        {
+            Exec(_write, "ROLLBACK");
+        }
+        catch (SqliteException)
+        {
+        }
+    }
+
     private long WalBytes() => File.Exists(DatabasePath + "-wal") ? new FileInfo(DatabasePath + "-wal").Length : 0;
 
     /// <summary>
@@ -674,10 +690,9 @@ public sealed partial class SampleStore : IAsyncDisposable
         }
     }
 
-    private static void Exec(SqliteConnection c, string sql, SqliteTransaction? tx = null)
+    private static void Exec(SqliteConnection c, string sql)
     {
         using var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
         cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
     }
