@@ -84,6 +84,23 @@ public class StoreTests
     }
 
     [Fact]
+    public async Task A_failed_commit_keeps_connection_events_for_the_next_one()
+    {
+        using var dir = new TempDir();
+        bool failing = false;
+        await using var store = SampleStore.Open(dir.Path, new StoreOptions { FailCommits = () => Volatile.Read(ref failing) });
+        var reg = await store.RegisterAsync("n1", "h", "boot-1", "t", new Inventory { HostName = "n1" }, [], 1);
+        var t = DateTimeOffset.UtcNow;
+        Volatile.Write(ref failing, true);
+        store.RecordConnection(reg.MachineId, t, "connected", "10.0.0.7:5000", null);
+        await store.FlushAsync();
+        Assert.True(store.Stats.FailedCommits >= 1);
+        Volatile.Write(ref failing, false);
+        await Wait.Until(() => store.LoadConnections(reg.MachineId, "n1", t.AddMinutes(-1), t.AddMinutes(1)).Events.Count == 1,
+            TimeSpan.FromSeconds(10), "the connection event is committed once the store can write again");
+    }
+
+    [Fact]
     public async Task After_a_restart_the_boot_remembers_what_is_on_disk()
     {
         using var dir = new TempDir();

@@ -34,7 +34,11 @@ public sealed record StoreStats(long SamplesWritten, long Duplicates, long Refus
 /// </summary>
 public sealed partial class SampleStore : IAsyncDisposable
 {
-    private abstract record Work;
+    private abstract record Work
+    {
+        /// <summary>Failed commits this item was in (job states and connection events are tried again, samples are resent by agents).</summary>
+        public int Attempts { get; init; }
+    }
     private sealed record SampleWork(long MachineId, long BootRow, long Seq, MachineSample Sample, IStoreAck? Ack) : Work;
     private sealed record RegisterWork(string Name, string HostId, string BootId, string AgentVersion, Inventory Inventory,
         Dictionary<string, string> Tags, double Interval, TaskCompletionSource<Registration> Done) : Work;
@@ -309,6 +313,15 @@ public sealed partial class SampleStore : IAsyncDisposable
                     {
                         case RegisterWork r: r.Done.TrySetException(e); break;
                         case FlushWork f: f.Done.TrySetResult(); break;
+                        case JobWork or ConnectionWork:
+                            // No agent holds these to send again: keep them for a later commit (a disk may stay full for
+                            // a while) unless the item itself seems to be what fails.
+                            if (work.Attempts < (e is SqliteException ? 10_000 : 3) && _queue.Writer.TryWrite(work with { Attempts = work.Attempts + 1 }))
+                            {
+                                break;
+                            }
+                            _log($"store: gave up on {work.GetType().Name} after {work.Attempts + 1} failed commits: {e.Message}");
+                            break;
                         case SampleWork sw:
                             _poisoned.Add(sw.BootRow);
                             if (sw.Ack is { } failedAck && toldOfFailure.Add((failedAck, sw.BootRow)))
