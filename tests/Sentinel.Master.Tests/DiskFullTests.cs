@@ -50,6 +50,7 @@ internal sealed class SmallDisk : IDisposable
     }
 }
 
+[Collection(FaultCollection.Name)]
 public class DiskFullTests(ITestOutputHelper output)
 {
     [Fact]

@@ -70,6 +70,7 @@ internal sealed class NetnsLink : IDisposable
     }
 }
 
+[Collection(FaultCollection.Name)]
 public class PartitionTests(ITestOutputHelper output)
 {
     [Fact]

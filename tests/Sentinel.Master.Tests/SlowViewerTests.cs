@@ -7,6 +7,7 @@ using Sentinel.Collectors;
 namespace Sentinel.Master.Tests;
 
 /// <summary>A viewer that reads nothing: its queue stays bounded, it is closed after the send timeout, and the other viewer and ingestion go on.</summary>
+[Collection(FaultCollection.Name)]
 public class SlowViewerTests
 {
     /// <summary>Samples of a 1024-core machine (about 100 KB of JSON each), so viewers' updates are big with few agents.</summary>

@@ -10,6 +10,7 @@ namespace Sentinel.Master.Tests;
 /// The CI run is short (300 agents, 3 kills); bench/soak.sh runs it longer through SENTINEL_SOAK_AGENTS,
 /// SENTINEL_SOAK_KILLS and SENTINEL_SOAK_STEADY_SECONDS.
 /// </summary>
+[Collection(FaultCollection.Name)]
 public class SoakTests(ITestOutputHelper output)
 {
     private static int Setting(string name, int fallback)
