@@ -18,11 +18,12 @@ internal static class MasterCommand
         var tlsPfxPassword = new Option<string?>("--tls-pfx-password-file") { Description = "A file whose first line is the --tls-pfx password." };
         var requireLogin = new Option<bool>("--require-login") { Description = "Ask for a login on the page and the API even on loopback (beyond loopback one is always needed)." };
         var adminPassword = new Option<string?>("--admin-password-file") { Description = "A file whose first line is the password of the 'admin' user made at the first start that needs a login; otherwise a random one is printed once." };
+        var viewerTimeout = new Option<string>("--viewer-timeout") { Description = "A live-page viewer whose connection takes nothing for this long (it stopped reading) is closed: 1s to 1h.", DefaultValueFactory = _ => "30s" };
         var command = new Command("master", "Run a master: agents connect to it, it stores their samples and serves the API and the live page (open its address in a browser). Stops cleanly on Ctrl+C or SIGTERM.");
         command.Options.Add(listen);
         command.Options.Add(data);
         command.Options.Add(token);
-        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword, requireLogin, adminPassword })
+        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword, requireLogin, adminPassword, viewerTimeout })
         {
             command.Options.Add(o);
         }
@@ -33,6 +34,11 @@ internal static class MasterCommand
             try
             {
                 var endpoint = CliParse.Endpoint("--listen", parse.GetValue(listen)!);
+                var viewerSendTimeout = CliParse.Duration("--viewer-timeout", parse.GetValue(viewerTimeout)!);
+                if (viewerSendTimeout < TimeSpan.FromSeconds(1) || viewerSendTimeout > TimeSpan.FromHours(1))
+                {
+                    throw new CliException($"--viewer-timeout: {parse.GetValue(viewerTimeout)} is outside 1s to 1h");
+                }
                 var certificate = Certificate(parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(tlsPfx), parse.GetValue(tlsPfxPassword));
                 await using var master = MasterServer.Start(new MasterOptions
                 {
@@ -44,6 +50,7 @@ internal static class MasterCommand
                     Certificate = certificate,
                     RequireLogin = parse.GetValue(requireLogin),
                     InitialAdminPassword = AdminPassword(parse.GetValue(adminPassword)),
+                    ViewerSendTimeout = viewerSendTimeout,
                 });
                 ConsoleLog.Line($"agents: sentinel agent --master {master.Url.ToString().TrimEnd('/')}");
                 try

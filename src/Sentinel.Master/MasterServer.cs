@@ -140,7 +140,9 @@ public sealed class MasterServer : IAsyncDisposable
                 }
                 else
                 {
+                    _ctx.Log($"viewer connected from {remote} ({who.Name})");
                     await _ctx.Viewers.RunViewerAsync(ws, ct).ConfigureAwait(false);
+                    _ctx.Log($"viewer from {remote} left");
                 }
                 return;
             }

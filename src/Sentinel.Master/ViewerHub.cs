@@ -154,13 +154,15 @@ internal sealed class ViewerHub : IAsyncDisposable
                 }
                 // A viewer that reads nothing fills the TCP buffers and then blocks this send: after the timeout it is
                 // cut off (its queue was bounded all along), so it cannot hold a sender or memory forever.
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(sendTimeout);
+                // The timer is its own token: when it fires, the socket is aborted, the reader fails and cancels ct too,
+                // possibly before this catch runs, so "did the timer fire" is asked of the timer alone.
+                using var timeout = new CancellationTokenSource(sendTimeout);
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
                 try
                 {
-                    await ws.SendAsync(toSend, WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
+                    await ws.SendAsync(toSend, WebSocketMessageType.Text, true, either.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                catch (Exception e) when (timeout.IsCancellationRequested && e is OperationCanceledException or WebSocketException or IOException)
                 {
                     log($"viewer closed: it read nothing for {sendTimeout.TotalSeconds:0} s");
                     ws.Abort();

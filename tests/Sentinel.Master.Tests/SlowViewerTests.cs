@@ -32,15 +32,16 @@ public class SlowViewerTests
     public async Task A_viewer_that_reads_nothing_is_closed_and_nobody_else_waits_for_it()
     {
         using var dir = new TempDir();
-        var log = new List<string>();
-        await using var master = MasterServer.Start(new MasterOptions
-        {
-            Port = 0, DataPath = dir.Path, ViewerSendTimeout = TimeSpan.FromSeconds(2), Log = l => { lock (log) log.Add(l); },
-        });
-        // Few agents with big samples (about 4 MB/s to each viewer): they share this test process's thread pool with the master.
+        int port = Testing.SentinelProgram.FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        // The master as deployed, in a process of its own: what is measured is its behaviour, not this test host's thread pool.
+        using var master = new SentinelProcess(["master", "--listen", $"127.0.0.1:{port}", "--data", dir.Path, "--viewer-timeout", "2s"]);
+        await Wait.Until(async () => { try { return (await Api.Get(url, "api/status")).IsSuccessStatusCode; } catch (HttpRequestException) { return false; } },
+            TimeSpan.FromSeconds(20), "the master answers");
+        // Few agents with big samples (about 4 MB/s to each viewer).
         var agents = Enumerable.Range(0, 4).Select(i => new SentinelAgent(new AgentOptions
         {
-            Master = master.Url, Name = $"wide{i:D2}", HostId = $"h{i}", Interval = TimeSpan.FromMilliseconds(100),
+            Master = url, Name = $"wide{i:D2}", HostId = $"h{i}", Interval = TimeSpan.FromMilliseconds(100),
         }, new WideSource($"wide{i:D2}"))).ToList();
         try
         {
@@ -48,13 +49,13 @@ public class SlowViewerTests
 
             // The stalled viewer: a WebSocket handshake with a tiny receive window, then it never reads again.
             using var stalled = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-            await stalled.ConnectAsync(System.Net.IPAddress.Loopback, master.Url.Port);
+            await stalled.ConnectAsync(System.Net.IPAddress.Loopback, port);
             await stalled.SendAsync(Encoding.ASCII.GetBytes(
-                $"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{master.Url.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
+                $"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
 
             // A good viewer that reads everything.
             using var good = new ClientWebSocket();
-            await good.ConnectAsync(new Uri(master.Url.ToString().Replace("http://", "ws://") + "ws"), CancellationToken.None);
+            await good.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws"), CancellationToken.None);
             long goodFrames = 0;
             var buffer = new byte[1 << 20];
             using var stop = new CancellationTokenSource();
@@ -72,21 +73,23 @@ public class SlowViewerTests
                 catch (OperationCanceledException) { }
             });
 
-            await Wait.Until(() => { lock (log) return log.Any(l => l.Contains("viewer closed: it read nothing")); }, TimeSpan.FromSeconds(60),
-                "the master closes the viewer that reads nothing; log: " + string.Join(" | ", log.TakeLast(10)) + $"; good frames {Interlocked.Read(ref goodFrames)}; pool threads {ThreadPool.ThreadCount}, pending {ThreadPool.PendingWorkItemCount}; " +
-                $"status viewers {master.GetStatus().Viewers} stored {master.GetStatus().SamplesStored}; agents: " +
-                string.Join(", ", agents.Select(a => $"{a.Status.Name} connected={a.Status.Connected} taken={a.Status.SamplesTaken} acked={a.Status.AckedSeq} connects={a.Status.Connects} error={a.Status.LastError}")) +
-                $"; good viewer {good.State}");
-            await Wait.Until(async () => (await Api.Status(master.Url)).Viewers == 1, TimeSpan.FromSeconds(10), "only the good viewer is left");
+            await Wait.Until(() => master.Output.Contains("viewer closed: it read nothing", StringComparison.Ordinal), TimeSpan.FromSeconds(60),
+                "the master closes the viewer that reads nothing");
+            await Wait.Until(async () => (await Api.Status(url)).Viewers == 1, TimeSpan.FromSeconds(10), "only the good viewer is left");
 
             // After the cut, the good viewer and the store carry on.
             long framesBefore = Interlocked.Read(ref goodFrames);
-            long storedBefore = (await Api.Status(master.Url)).SamplesStored;
-            await Wait.Until(async () => Interlocked.Read(ref goodFrames) > framesBefore + 10 && (await Api.Status(master.Url)).SamplesStored > storedBefore + 100,
+            long storedBefore = (await Api.Status(url)).SamplesStored;
+            await Wait.Until(async () => Interlocked.Read(ref goodFrames) > framesBefore + 10 && (await Api.Status(url)).SamplesStored > storedBefore + 100,
                 TimeSpan.FromSeconds(20), "the good viewer gets updates and samples are stored after the stalled one is gone");
             Assert.Equal(WebSocketState.Open, good.State);
             stop.Cancel();
             await reading;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var agentStates = string.Join(", ", agents.Select(a => $"{a.Status.Name} connected={a.Status.Connected} taken={a.Status.SamplesTaken} acked={a.Status.AckedSeq} error={a.Status.LastError}"));
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nagents: {agentStates}\n--- master ---\n{string.Join("\n", master.Output.Split('\n').TakeLast(30))}");
         }
         finally
         {
