@@ -109,3 +109,29 @@ public sealed class AuditEntry
 
 /// <summary>Which audit entries to read.</summary>
 public sealed record AuditQuery(DateTimeOffset? Since = null, string? User = null, string? Machine = null, int Limit = 100);
+
+/// <summary>How a command went on one machine, as Invoke-SentinelCommand writes it.</summary>
+public sealed class CommandResult
+{
+    public required string Machine { get; init; }
+    public required string Command { get; init; }
+    /// <summary>The command run's id on the master (GET /api/commands/{id}; the audit log's Ref).</summary>
+    public required string Id { get; init; }
+    public CommandState State { get; init; }
+    public int? ExitCode { get; init; }
+    public TimeSpan? Duration { get; init; }
+    public bool TimedOut { get; init; }
+    /// <summary>A stream went past 1 MiB: its first 1 MiB is kept, ended by a marker line.</summary>
+    public bool Truncated { get; init; }
+    /// <summary>Why the agent refused it (its allow-list), when it did.</summary>
+    public string? Refused { get; init; }
+    /// <summary>Why it failed or timed out, when it did.</summary>
+    public string? Error { get; init; }
+    /// <summary>What it wrote to stdout.</summary>
+    public string Output { get; init; } = "";
+    /// <summary>What it wrote to stderr.</summary>
+    public string ErrorOutput { get; init; } = "";
+}
+
+/// <summary>A moment of a remote command: one complete line of a machine's output as it comes, or that machine's result.</summary>
+public sealed record CommandEvent(string Machine, string? Stream, string? Line, CommandResult? Result);
