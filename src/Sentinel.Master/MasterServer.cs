@@ -43,6 +43,7 @@ public sealed class MasterServer : IAsyncDisposable
             Version = VersionOf(typeof(MasterServer).Assembly), Source = url.ToString().TrimEnd('/'), StartedAt = time.GetUtcNow(),
         };
         var audit = new Storage.AuditLog(store.DatabasePath, time, ctx.Log);
+        audit.CloseDangling();
         ctx.Commands = new Commands.CommandManager(fleet, audit, time, ctx.Log);
         ctx.Jobs = new Jobs.JobManager(fleet, store, time, ctx.Log) { Audit = audit };
         _ctx = ctx;

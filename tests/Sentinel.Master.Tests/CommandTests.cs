@@ -216,6 +216,24 @@ public class CommandTests : MasterPerTest
     }
 
     [Fact]
+    public async Task Outcomes_a_killed_master_left_pending_are_closed_as_failed_when_it_starts_again()
+    {
+        using var dir = new TempDir();
+        // What a master killed mid-run leaves: an accepted request whose outcome never came (a clean stop fails its runs itself).
+        await using (var store = Storage.SampleStore.Open(dir.Path))
+        {
+            new Storage.AuditLog(store.DatabasePath, TimeProvider.System, _ => { }).Add(new Auth.Principal("alice", Auth.Role.Admin, "password"), "192.0.2.1:5000",
+                "command", "c-killed", ["node1", "node2"], "nvidia-smi", "accepted", null,
+                [new AuditOutcome { Machine = "node1", Outcome = "completed", ExitCode = 0 }, new AuditOutcome { Machine = "node2", Outcome = "pending" }]);
+        }
+        await using var master = Masters.Start(dir.Path);
+        var entry = (await Audit(master.Url)).Single();
+        Assert.Equal(("alice", "c-killed"), (entry.User, entry.Ref));
+        Assert.Equal(("completed", (int?)0), (entry.Results[0].Outcome, entry.Results[0].ExitCode));
+        Assert.Equal(("failed", "the master restarted before it ended"), (entry.Results[1].Outcome, entry.Results[1].Detail));
+    }
+
+    [Fact]
     public async Task The_command_benchmark_obeys_the_same_allow_list_and_is_audited()
     {
         await using var a = JobTests.Agent(_master.Url, "node1", allow: ["echo *"]);

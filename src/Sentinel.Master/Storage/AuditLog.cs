@@ -73,6 +73,35 @@ internal sealed class AuditLog(string databasePath, TimeProvider time, Action<st
         }
     }
 
+    /// <summary>
+    /// At start-up: outcomes a previous master left pending can no longer arrive (its runs and jobs were in its memory),
+    /// so they become failed, saying why. Returns how many entries changed.
+    /// </summary>
+    public int CloseDangling()
+    {
+        var changed = new List<(long Id, List<AuditOutcome> Results)>();
+        lock (_lock)
+        {
+            using var c = Open();
+            using var read = c.CreateCommand();
+            read.CommandText = "SELECT id, results FROM audit WHERE results LIKE '%\"pending\"%'";
+            using var r = read.ExecuteReader();
+            while (r.Read())
+            {
+                var results = JsonSerializer.Deserialize(r.GetString(1), SentinelJsonContext.Default.ListAuditOutcome) ?? [];
+                if (!results.Any(o => o.Outcome == "pending")) continue;
+                foreach (var o in results.Where(o => o.Outcome == "pending"))
+                {
+                    o.Outcome = "failed";
+                    o.Detail = "the master restarted before it ended";
+                }
+                changed.Add((r.GetInt64(0), results));
+            }
+        }
+        foreach (var (id, results) in changed) SetResults(id, results);
+        return changed.Count;
+    }
+
     /// <summary>Entries newest first, filtered by time, user (exact) and machine (exact).</summary>
     public List<AuditEntry> Query(AuditQuery query)
     {
