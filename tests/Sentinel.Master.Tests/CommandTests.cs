@@ -234,6 +234,68 @@ public class CommandTests : MasterPerTest
     }
 
     [Fact]
+    public async Task Cancelling_a_command_kills_its_whole_tree_on_the_agent()
+    {
+        await using var a = JobTests.Agent(_master.Url, "node1", allow: ["sh -c *"]);
+        a.Start();
+        await Online("node1");
+        var tag = Sentinel.Testing.ProcessTable.UniqueSleep();
+        var run = await Start(_master.Url, JsonSerializer.Serialize(new { machines = new[] { "node1" }, command = $"sh -c 'sleep {tag} & sleep {tag}'", timeoutSeconds = 600 }));
+        await Wait.Until(() => Sentinel.Testing.ProcessTable.Sleepers(tag) == 2, TimeSpan.FromSeconds(30), "both sleeps started");
+        Assert.Equal(HttpStatusCode.OK, (await Api.Post(_master.Url, $"api/commands/{run.Id}/cancel", "")).StatusCode);
+        var done = await WaitDone(_master.Url, run.Id);
+        Assert.Equal(CommandState.Failed, done.Parts[0].State);
+        Assert.Contains("cancelled", done.Parts[0].Error);
+        await Wait.Until(() => Sentinel.Testing.ProcessTable.Sleepers(tag) == 0, TimeSpan.FromSeconds(30), "no sleep survives");
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.Post(_master.Url, "api/commands/nosuch/cancel", "")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_hand_driven_agent_gets_the_command_frame_and_the_master_takes_only_what_fits()
+    {
+        await using var peer = await RawPeer.ConnectAsync(_master.Url);
+        var hello = RawPeer.HelloFor("raw1");
+        await peer.SendHello(new Protocol.Hello
+        {
+            Name = hello.Name, BootId = hello.BootId, HostId = hello.HostId, AgentVersion = hello.AgentVersion, Inventory = hello.Inventory,
+            Capabilities = [Protocol.Capabilities.Commands],
+        });
+        Assert.NotNull(await peer.ReceiveType(Protocol.MessageTypes.Welcome));
+        await peer.SendSamples(1);
+        await Online("raw1");
+
+        var run = await Start(_master.Url, """{"machines":["raw1"],"command":"nvidia-smi -q","timeoutSeconds":5}""");
+        var frame = (await peer.ReceiveType(Protocol.MessageTypes.Command))!.Value.Read(SentinelJsonContext.Default.CommandMessage, "x");
+        Assert.Equal((run.Id, "nvidia-smi -q", 5.0), (frame.Id, frame.Command, frame.TimeoutSeconds));
+
+        byte[] Output(string id, string stream, string text) => Protocol.Frames.Write(Protocol.MessageTypes.CommandOutput,
+            new Protocol.CommandOutputMessage { Id = id, Stream = stream, Text = text }, SentinelJsonContext.Default.CommandOutputMessage);
+        await peer.Send(Output("not-this-one", "stdout", "stray\n"));
+        await peer.Send(Output(run.Id, "stdin", "wrong stream\n"));
+        var piece = new string('x', 512 << 10);
+        for (int i = 0; i < 6; i++) await peer.Send(Output(run.Id, "stdout", piece)); // 3 MiB: over the master's 2 MiB per machine
+        await peer.Send(Protocol.Frames.Write(Protocol.MessageTypes.CommandResult,
+            new Protocol.CommandResultMessage { Id = run.Id, ExitCode = 0, DurationSeconds = double.NaN }, SentinelJsonContext.Default.CommandResultMessage));
+        var done = await WaitDone(_master.Url, run.Id);
+        var part = done.Parts[0];
+        Assert.Equal((CommandState.Completed, (int?)0, (double?)null), (part.State, part.ExitCode, part.DurationSeconds));
+        Assert.True(part.Truncated);
+        var text = Text(part);
+        Assert.DoesNotContain("stray", text);
+        Assert.DoesNotContain("wrong stream", text);
+        Assert.StartsWith(new string('x', 1000), text);
+        Assert.EndsWith("[sentinel: the master keeps at most 2 MiB of output per machine; the rest was dropped]\n", text);
+        Assert.InRange(text.Length, 2 * CommandRunner.OutputCapBytes, 2 * CommandRunner.OutputCapBytes + 4096 + 200);
+
+        // A second result for the same command changes nothing.
+        await peer.Send(Protocol.Frames.Write(Protocol.MessageTypes.CommandResult,
+            new Protocol.CommandResultMessage { Id = run.Id, ExitCode = 9 }, SentinelJsonContext.Default.CommandResultMessage));
+        await peer.SendSamples(2);
+        await peer.ExpectAck(2);
+        Assert.Equal(0, (await Get(_master.Url, run.Id)).Parts[0].ExitCode);
+    }
+
+    [Fact]
     public async Task The_command_benchmark_obeys_the_same_allow_list_and_is_audited()
     {
         await using var a = JobTests.Agent(_master.Url, "node1", allow: ["echo *"]);
