@@ -73,6 +73,18 @@ internal sealed class AgentCommands(CommandPolicy policy, Action<byte[]> send, A
         }
     }
 
+    /// <summary>
+    /// The connection to the master was lost: what runs is killed (process tree and all), because the master has failed those
+    /// parts and their output has nowhere to go. Their results are still queued and sent after a reconnect (the master drops them).
+    /// </summary>
+    public void CancelAll()
+    {
+        foreach (var r in _running.Values)
+        {
+            try { r.Cancel.Cancel(); } catch (ObjectDisposedException) { }
+        }
+    }
+
     /// <summary>Kills what is running and waits (briefly) for the results to be queued.</summary>
     public async Task StopAsync(TimeSpan wait)
     {

@@ -264,6 +264,7 @@ public sealed class SentinelAgent : IAsyncDisposable
         {
             _ws = null;
             session.Cancel();
+            _commands.CancelAll();
             try { await receiving.ConfigureAwait(false); } catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException) { }
         }
         // 1013 "try again later" (the master's store is struggling): keep backing off instead of starting over.
