@@ -18,7 +18,7 @@ public static class CommandRunner
     /// <summary>How much of each stream (stdout, stderr) of one command on one machine is kept: the first 1 MiB.</summary>
     public const int OutputCapBytes = 1 << 20;
 
-    /// <summary>Output is passed on at least this often while a command prints, and in pieces of at most <see cref="ChunkBytes"/>.</summary>
+    /// <summary>Output is passed on at least this often while a command prints (a first piece after a quiet spell at once), in pieces of about <see cref="ChunkBytes"/> at most.</summary>
     public static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(100);
 
     public const int ChunkBytes = 32 << 10;
@@ -155,7 +155,7 @@ public static class CommandRunner
         }
     }
 
-    /// <summary>Gathers both streams' text and passes it on in pieces: when a piece is big, or <see cref="FlushEvery"/> after it began.</summary>
+    /// <summary>Gathers both streams' text and passes it on in pieces: at once after a quiet spell, else when a piece is big or <see cref="FlushEvery"/> after it began.</summary>
     private sealed class Sink(Action<string, string> output, TimeProvider time)
     {
         private readonly object _lock = new();
@@ -163,6 +163,7 @@ public static class CommandRunner
         private string? _stream;
         private ITimer? _timer;
         private bool _truncated;
+        private long _lastFlush;
 
         public void Add(string stream, ReadOnlySpan<char> text)
         {
@@ -171,7 +172,8 @@ public static class CommandRunner
                 if (_stream is not null && _stream != stream) FlushLocked();
                 _stream = stream;
                 _text.Append(text);
-                if (_text.Length >= ChunkBytes) FlushLocked();
+                // The first piece after a quiet spell goes at once (a prompt first line); a burst is gathered for up to FlushEvery.
+                if (_text.Length >= ChunkBytes || _lastFlush == 0 || time.GetElapsedTime(_lastFlush) >= FlushEvery) FlushLocked();
                 else _timer ??= time.CreateTimer(_ => { lock (_lock) FlushLocked(); }, null, FlushEvery, Timeout.InfiniteTimeSpan);
             }
         }
@@ -202,6 +204,7 @@ public static class CommandRunner
             if (_text.Length == 0 || _stream is null) return;
             var text = _text.ToString();
             _text.Clear();
+            _lastFlush = time.GetTimestamp();
             output(_stream, text);
         }
     }
