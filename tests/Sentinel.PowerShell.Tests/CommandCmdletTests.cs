@@ -150,6 +150,21 @@ public class CommandCmdletTests(CommandFleetSession session) : IClassFixture<Com
     }
 
     [Fact]
+    public void Stopping_the_cmdlet_kills_the_command_on_the_machine()
+    {
+        var tag = Testing.ProcessTable.UniqueSleep();
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _ps.Runspace;
+        ps.AddScript($"Invoke-SentinelCommand -Name cmd-b -Command \"sh -c 'sleep {tag} & sleep {tag}'\" -TimeoutSec 600 -Confirm:$false");
+        var running = ps.BeginInvoke();
+        LocalBenchmarkTests.WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 2, "the command's two sleeps did not start", seconds: 30);
+        ps.Stop(); // what Ctrl+C does
+        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        LocalBenchmarkTests.WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 0, "a sleep outlived the stopped cmdlet", seconds: 30);
+        Assert.True(running.IsCompleted);
+    }
+
+    [Fact]
     public void It_asks_before_running_because_its_impact_is_high()
     {
         var attribute = (CmdletAttribute)Assert.Single(_ps.Invoke(
@@ -175,5 +190,15 @@ public class CommandCmdletWithoutMasterTests : IClassFixture<ModuleTests.Session
         Assert.Contains("Connect-SentinelMaster", e.ErrorDetails.RecommendedAction);
         var audit = _ps.InvokeWithErrors("Get-SentinelAuditLog");
         Assert.StartsWith("Sentinel.NoMaster,", Assert.Single(audit.Errors).FullyQualifiedErrorId);
+    }
+
+    [Fact]
+    public void An_allow_list_pattern_with_a_newline_starts_no_agent()
+    {
+        var (output, errors) = _ps.InvokeWithErrors("Start-SentinelAgent -Master http://127.0.0.1:9 -Name never -AllowCommand 'nvidia-smi *', \"id`nrm *\"");
+        Assert.Empty(output);
+        var e = Assert.Single(errors);
+        Assert.StartsWith("Sentinel.InvalidAllowCommand,", e.FullyQualifiedErrorId);
+        Assert.Contains("U+000A", e.ToString());
     }
 }
