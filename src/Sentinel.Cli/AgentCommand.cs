@@ -14,6 +14,7 @@ internal static class AgentCommand
         var token = new Option<string?>("--token") { Description = "The master's agent token, if it requires one." };
         var allowCommand = new Option<string[]>("--allow-command")
         {
+            HelpName = "PATTERN",
             Description = "Let the master run command lines that match this glob pattern here (remote commands and the command benchmark), e.g. 'nvidia-smi' or " +
                 "'nvidia-smi *'; repeat for more. * is any text, ? one character; the whole line must match, case-sensitively. Programs start without a shell " +
                 "unless the pattern itself starts with one ('sh -c *'). None by default: anyone who can reach the master's API could run anything. See docs/commands.md.",
