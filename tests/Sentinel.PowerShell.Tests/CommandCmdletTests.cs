@@ -48,7 +48,7 @@ public class CommandCmdletTests(CommandFleetSession session) : IClassFixture<Com
     {
         using var ps = System.Management.Automation.PowerShell.Create();
         ps.Runspace = _ps.Runspace;
-        ps.AddScript("Get-SentinelMachine -Name cmd-a, cmd-b | Invoke-SentinelCommand -Command 'echo $(id) ; id' -Confirm:$false");
+        ps.AddScript("Get-SentinelMachine -Name cmd-[ab] | Invoke-SentinelCommand -Command 'echo $(id) ; id' -Confirm:$false");
         var results = ps.Invoke().Select(Result).OrderBy(r => r.Machine).ToList();
         Assert.Empty(ps.Streams.Error);
         Assert.Equal(["cmd-a", "cmd-b"], results.Select(r => r.Machine));
