@@ -21,6 +21,8 @@
         'Invoke-SentinelBenchmark'
         'Get-SentinelBenchmarkResult'
         'Export-SentinelReport'
+        'Invoke-SentinelCommand'
+        'Get-SentinelAuditLog'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -12,10 +12,19 @@ internal static class AgentCommand
         var name = new Option<string?>("--name") { Description = "This machine's name in the fleet (default: the host name)." };
         var interval = new Option<string>("--interval") { Description = "Time between samples, 100ms to 1h: 1s, 500ms, 5s, …", DefaultValueFactory = _ => "1s" };
         var token = new Option<string?>("--token") { Description = "The master's agent token, if it requires one." };
-        var allowCommands = new Option<bool>("--allow-commands") { Description = "Let the master run programs here (the command benchmark). Off by default: anyone who can reach the master's API could run anything." };
+        var allowCommand = new Option<string[]>("--allow-command")
+        {
+            HelpName = "PATTERN",
+            Description = "Let the master run command lines that match this glob pattern here (remote commands and the command benchmark), e.g. 'nvidia-smi' or " +
+                "'nvidia-smi *'; repeat for more. * is any text, ? one character; the whole line must match, case-sensitively. Programs start without a shell " +
+                "unless the pattern itself starts with one ('sh -c *'). None by default: anyone who can reach the master's API could run anything. See docs/commands.md.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        // The old switch allowed everything; it now says what replaced it instead of silently allowing nothing or all.
+        var allowCommandsOld = new Option<bool>("--allow-commands") { Hidden = true };
         var tags = new Option<string[]>("--tag") { Description = "A label key=value; repeat for more. Under Slurm, slurm_job, slurm_node, slurm_cluster, slurm_array_job and slurm_array_task are added from the job's environment.", AllowMultipleArgumentsPerToken = false };
         var command = new Command("agent", "Run an agent: sample this machine and send to a master, reconnecting for as long as it runs. Says goodbye on Ctrl+C or SIGTERM (scancel).");
-        foreach (var o in new Option[] { master, name, interval, token, tags, allowCommands })
+        foreach (var o in new Option[] { master, name, interval, token, tags, allowCommand, allowCommandsOld })
         {
             command.Options.Add(o);
         }
@@ -38,6 +47,19 @@ internal static class AgentCommand
                     throw new CliException($"--interval: {problem}");
                 }
                 var trust = trustOptions.Get(parse);
+                if (parse.GetValue(allowCommandsOld))
+                {
+                    throw new CliException("--allow-commands is gone: name what may run with --allow-command PATTERN (repeatable), e.g. --allow-command 'nvidia-smi *'");
+                }
+                var allowed = parse.GetValue(allowCommand) ?? [];
+                try
+                {
+                    _ = new global::Sentinel.Commands.CommandPolicy(allowed);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CliException("--allow-command: " + e.Message.Replace(" (Parameter 'patterns')", ""));
+                }
                 var options = new AgentOptions
                 {
                     Master = CliParse.MasterUrl("--master", parse.GetValue(master)!),
@@ -45,7 +67,7 @@ internal static class AgentCommand
                     Interval = every,
                     Token = parse.GetValue(token),
                     Tags = allTags,
-                    AllowCommands = parse.GetValue(allowCommands),
+                    AllowCommands = allowed,
                     Log = ConsoleLog.Line,
                     CertificateAuthorityPath = trust.CertificateAuthorityPath,
                     CertificatePin = trust.Pin,
@@ -55,7 +77,8 @@ internal static class AgentCommand
                 {
                     throw new CliException(clear);
                 }
-                ConsoleLog.Line($"agent '{options.Name}' {SentinelAgent.Version}: sampling every {options.Interval.TotalSeconds:0.###} s, master {options.Master}");
+                ConsoleLog.Line($"agent '{options.Name}' {SentinelAgent.Version}: sampling every {options.Interval.TotalSeconds:0.###} s, master {options.Master}" +
+                    (allowed.Length > 0 ? $"; commands allowed: {string.Join(", ", allowed.Select(a => $"'{a}'"))}" : "; no commands allowed"));
                 await using var agent = new SentinelAgent(options);
                 await agent.RunAsync(ct);
                 return 0;

@@ -168,6 +168,18 @@ internal sealed class AgentConnection : IStoreAck
                         _ctx.Log($"agent '{_entry.Name}': result for job {Truncate(report.JobId)} ignored (that part is no longer running here)");
                     }
                     return true;
+                case MessageTypes.CommandOutput:
+                    _ctx.Fleet.Touch(_entry);
+                    _ctx.Commands.Output(_entry.Name, env.Read(SentinelJsonContext.Default.CommandOutputMessage, ErrorCodes.BadResult));
+                    return true;
+                case MessageTypes.CommandResult:
+                    _ctx.Fleet.Touch(_entry);
+                    var commandResult = env.Read(SentinelJsonContext.Default.CommandResultMessage, ErrorCodes.BadResult);
+                    if (!_ctx.Commands.Result(_entry.Name, commandResult))
+                    {
+                        _ctx.Log($"agent '{_entry.Name}': result for command {Truncate(commandResult.Id ?? "")} ignored (not running there)");
+                    }
+                    return true;
                 case MessageTypes.Pong:
                     Pong(env.Read(SentinelJsonContext.Default.PingMessage, ErrorCodes.BadEnvelope).Id);
                     return true;
@@ -403,6 +415,7 @@ internal sealed class AgentConnection : IStoreAck
             {
                 _ctx.Store.RecordConnection(e.Id, _ctx.Time.GetUtcNow(), "disconnected", _remote, _closeReason ?? CloseDescription());
                 _ctx.Log(goodbye ? $"agent '{e.Name}' said goodbye" : $"agent '{e.Name}' disconnected");
+                _ctx.Commands.MachinesLost([e.Name], goodbye ? "said goodbye (its agent stopped)" : "lost its agent's connection");
                 if (goodbye)
                 {
                     _ctx.Jobs.MachinesLost([e.Name], "said goodbye (its agent stopped)");

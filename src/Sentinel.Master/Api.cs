@@ -29,6 +29,15 @@ internal sealed class Api(MasterContext ctx)
                 case ["api", "jobs"]:
                     await CreateJob(http, who).ConfigureAwait(false);
                     return;
+                case ["api", "commands"]:
+                    await CreateCommand(http, who).ConfigureAwait(false);
+                    return;
+                case ["api", "commands", var commandId, "cancel"]:
+                    if (ctx.Commands.Cancel(commandId) is { } stopping)
+                        await Json(http, 200, stopping, SentinelJsonContext.Default.CommandRun).ConfigureAwait(false);
+                    else
+                        await Error(http, 404, "command-not-found", $"no command '{commandId}' (the master keeps the last 100 in memory; GET /api/audit has them all)").ConfigureAwait(false);
+                    return;
                 case ["api", "jobs", var id, "cancel"]:
                     if (ctx.Jobs.Cancel(id) is { } cancelled)
                         await Json(http, 200, cancelled, SentinelJsonContext.Default.BenchmarkJob).ConfigureAwait(false);
@@ -60,6 +69,12 @@ internal sealed class Api(MasterContext ctx)
                 return;
             case ["api", "results"]:
                 await Results(http).ConfigureAwait(false);
+                return;
+            case ["api", "commands", var commandId]:
+                await GetCommand(http, commandId).ConfigureAwait(false);
+                return;
+            case ["api", "audit"]:
+                await AuditLog(http).ConfigureAwait(false);
                 return;
             case ["api", "status"]:
                 await Json(http, 200, Status(), SentinelJsonContext.Default.MasterStatus).ConfigureAwait(false);
@@ -250,21 +265,97 @@ internal sealed class Api(MasterContext ctx)
             await Error(http, 400, "bad-request", "the body needs a 'benchmark', e.g. {\"benchmark\":\"memory-bandwidth\",\"machines\":[\"node01\"]}").ConfigureAwait(false);
             return;
         }
-        if (Benchmarks.BenchmarkCatalog.Find(request.Benchmark)?.Name == "Command" && who.Role < Auth.Role.Admin)
+        bool command = Benchmarks.BenchmarkCatalog.Find(request.Benchmark)?.Name == "Command";
+        var commandLine = command ? Benchmarks.CommandBenchmark.LineOf(request.Parameters ?? []) : "";
+        var remote = http.Request.RemoteEndPoint?.ToString();
+        if (command && who.Role < Auth.Role.Admin)
         {
-            await Error(http, 403, "forbidden", $"the Command benchmark runs a program on every machine: it needs the admin role; {who.Name} is {Auth.RoleNames.Of(who.Role)}").ConfigureAwait(false);
+            var why = $"the Command benchmark runs a program on every machine: it needs the admin role; {who.Name} is {Auth.RoleNames.Of(who.Role)}";
+            ctx.Commands.Audit.Add(who, remote, "command-benchmark", null, request.Machines ?? [], commandLine, "refused-by-master", why,
+                (request.Machines ?? []).Select(m => new Sentinel.Commands.AuditOutcome { Machine = m, Outcome = "refused-by-master", Detail = why }).ToList());
+            await Error(http, 403, "forbidden", why).ConfigureAwait(false);
             return;
         }
         try
         {
             var job = ctx.Jobs.Create(request);
+            if (command)
+            {
+                ctx.Jobs.Audited(job.Id, ctx.Commands.Audit.Add(who, remote, "command-benchmark", job.Id, job.Parts.Select(p => p.Machine).ToList(), commandLine,
+                    "accepted", null, Jobs.JobManager.AuditOutcomes(job)));
+            }
             await http.RespondAsync(201, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(job, SentinelJsonContext.Default.BenchmarkJob),
                 new Dictionary<string, string> { ["Location"] = "/api/jobs/" + Uri.EscapeDataString(job.Id) }).ConfigureAwait(false);
         }
         catch (Jobs.JobRequestException e)
         {
+            if (command)
+            {
+                ctx.Commands.Audit.Add(who, remote, "command-benchmark", null, request.Machines ?? [], commandLine, "rejected", e.Message, []);
+            }
             await Error(http, e.Status, e.Code, e.Message).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>POST /api/commands {"machines":[…],"command":"…","timeoutSeconds":60}: 201 with the run and its id.</summary>
+    private async Task CreateCommand(HttpContext http, Auth.Principal who)
+    {
+        Sentinel.Commands.CommandRequest? request = null;
+        string? unreadable = null;
+        try
+        {
+            request = http.Request.Body.Length == 0 ? null : JsonSerializer.Deserialize(http.Request.Body, SentinelJsonContext.Default.CommandRequest);
+        }
+        catch (JsonException e)
+        {
+            unreadable = e.Message;
+        }
+        var remote = http.Request.RemoteEndPoint?.ToString();
+        if (unreadable is not null)
+        {
+            ctx.Commands.Audit.Add(who, remote, "command", null, [], "(unreadable body)", "rejected", "bad JSON: " + unreadable, []);
+            await Error(http, 400, "bad-json", $"the body is not a command request: {unreadable}").ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            var run = ctx.Commands.Create(request, who, remote);
+            await http.RespondAsync(201, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(run, SentinelJsonContext.Default.CommandRun),
+                new Dictionary<string, string> { ["Location"] = "/api/commands/" + Uri.EscapeDataString(run.Id) }).ConfigureAwait(false);
+        }
+        catch (Commands.CommandRequestException e)
+        {
+            await Error(http, e.Status, e.Code, e.Message).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>GET /api/commands/{id}?since=SEQ: the run, with the output after SEQ (all of it without).</summary>
+    private async Task GetCommand(HttpContext http, string id)
+    {
+        long since = 0;
+        if (http.Request.Query.GetValueOrDefault("since") is { Length: > 0 } text && !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out since))
+        {
+            await Error(http, 400, "bad-parameter", $"since: '{text}' is not a whole number (the 'seq' of the last answer)").ConfigureAwait(false);
+            return;
+        }
+        if (ctx.Commands.Get(id, since) is { } run)
+            await Json(http, 200, run, SentinelJsonContext.Default.CommandRun).ConfigureAwait(false);
+        else
+            await Error(http, 404, "command-not-found", $"no command '{id}' (the master keeps the last 100 in memory; GET /api/audit has them all)").ConfigureAwait(false);
+    }
+
+    /// <summary>GET /api/audit?since=&amp;user=&amp;machine=&amp;limit=: who ran what where, newest first.</summary>
+    private async Task AuditLog(HttpContext http)
+    {
+        var q = http.Request.Query;
+        if (!TryTime(q.GetValueOrDefault("since"), DateTimeOffset.MinValue, out var since))
+        {
+            await Error(http, 400, "bad-parameter", $"since: '{q["since"]}' is not an ISO-8601 time (e.g. 2026-11-24T09:00:00Z)").ConfigureAwait(false);
+            return;
+        }
+        var entries = ctx.Commands.Audit.Query(new Sentinel.Commands.AuditQuery(since == DateTimeOffset.MinValue ? null : since,
+            q.GetValueOrDefault("user"), q.GetValueOrDefault("machine"), Limit(q)));
+        await Json(http, 200, entries, SentinelJsonContext.Default.ListAuditEntry).ConfigureAwait(false);
     }
 
     /// <summary>GET /api/results?benchmark=&amp;machine=a,b&amp;since=&amp;job=&amp;limit=&amp;metrics=true</summary>

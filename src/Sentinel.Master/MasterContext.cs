@@ -12,6 +12,8 @@ internal sealed class MasterContext
     public required ViewerHub Viewers { get; init; }
     /// <summary>Benchmark jobs; set right after the context is made (it needs the fleet and the store).</summary>
     public Jobs.JobManager Jobs { get; set; } = null!;
+    /// <summary>Remote commands and their audit log; set with <see cref="Jobs"/>.</summary>
+    public Commands.CommandManager Commands { get; set; } = null!;
     /// <summary>Users, tokens, sessions and the failure throttle.</summary>
     public required Auth.AuthService Auth { get; init; }
     public required string Version { get; init; }

@@ -42,7 +42,10 @@ public sealed class MasterServer : IAsyncDisposable
             Options = options, Time = time, Store = store, Fleet = fleet, Viewers = hub, Auth = auth,
             Version = VersionOf(typeof(MasterServer).Assembly), Source = url.ToString().TrimEnd('/'), StartedAt = time.GetUtcNow(),
         };
-        ctx.Jobs = new Jobs.JobManager(fleet, store, time, ctx.Log);
+        var audit = new Storage.AuditLog(store.DatabasePath, time, ctx.Log);
+        audit.CloseDangling();
+        ctx.Commands = new Commands.CommandManager(fleet, audit, time, ctx.Log);
+        ctx.Jobs = new Jobs.JobManager(fleet, store, time, ctx.Log) { Audit = audit };
         _ctx = ctx;
         _api = new Api(ctx);
         _net = new NetTestEndpoint(ctx);
@@ -123,6 +126,15 @@ public sealed class MasterServer : IAsyncDisposable
         {
             if (await Gate(context).ConfigureAwait(false) is not { } who)
             {
+                if (context.Request.Method == "POST" && path.TrimEnd('/') == "/api/commands")
+                {
+                    // Refused before the API saw it (no login, the wrong role, no CSRF header): still audited.
+                    var caller = _ctx.Auth.Authenticate(context.Request);
+                    _ctx.Commands.Refused(caller, context.Request.RemoteEndPoint?.ToString(), context.Request.Body,
+                        caller.Role == Auth.Role.None ? "not signed in"
+                        : caller.Role < Auth.Role.Admin ? $"commands need the admin role; {caller.Name} is {Auth.RoleNames.Of(caller.Role)}"
+                        : "refused by the master's request checks (host, origin or the CSRF header)");
+                }
                 return;
             }
             if (context.Request.IsWebSocketRequest && path == "/ws/net")

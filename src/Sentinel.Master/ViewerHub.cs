@@ -114,8 +114,10 @@ internal sealed class ViewerHub : IAsyncDisposable
                     ctx.Store.RecordConnection(e.Id, now, "offline", e.Remote, $"silent for {ctx.Options.OfflineAfterIntervals} intervals");
                 }
                 ctx.Jobs.MachinesLost(lost.Select(e => e.Name).ToList(), $"went offline (silent for {ctx.Options.OfflineAfterIntervals} intervals)");
+                ctx.Commands.MachinesLost(lost.Select(e => e.Name).ToList(), $"went offline (silent for {ctx.Options.OfflineAfterIntervals} intervals)");
             }
             ctx.Jobs.Tick();
+            ctx.Commands.Tick();
             var changes = ctx.Fleet.TakeChanges(ctx.Source);
             var jobs = ctx.Jobs.TakeChanges();
             if (changes.Count == 0 && jobs.Count == 0) return;

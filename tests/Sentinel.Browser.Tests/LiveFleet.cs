@@ -33,11 +33,11 @@ public sealed class LiveFleet : IAsyncDisposable
         return fleet;
     }
 
-    public void AddAgent(string name, TimeSpan interval)
+    public void AddAgent(string name, TimeSpan interval, IReadOnlyList<string>? allowCommands = null)
     {
         var agent = new SentinelAgent(new AgentOptions
         {
-            Master = Url, Name = name, HostId = "host-" + name, Interval = interval,
+            Master = Url, Name = name, HostId = "host-" + name, Interval = interval, AllowCommands = allowCommands ?? [],
             ReconnectBase = TimeSpan.FromMilliseconds(200), ReconnectCap = TimeSpan.FromSeconds(2),
         }, new SimSource(name));
         lock (_agents) _agents.Add(agent);

@@ -41,6 +41,22 @@ public class CliTests
     }
 
     [Fact]
+    public void An_agent_allows_commands_only_by_pattern_and_says_what_replaced_the_old_switch()
+    {
+        var (exit, help, _) = Run("agent", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--allow-command", help);
+        Assert.DoesNotContain("--allow-commands", help);
+        var (oldExit, _, oldErr) = Run("agent", "--master", "http://127.0.0.1:9", "--allow-commands");
+        Assert.Equal(2, oldExit);
+        Assert.Contains("--allow-command PATTERN", oldErr);
+        var (badExit, _, badErr) = Run("agent", "--master", "http://127.0.0.1:9", "--allow-command", "nvidia-smi\nrm *");
+        Assert.Equal(2, badExit);
+        Assert.Contains("--allow-command", badErr);
+        Assert.Contains("U+000A", badErr);
+    }
+
+    [Fact]
     public void Machine_json_is_this_machine_with_units_in_field_names()
     {
         var (exit, output, err) = Run("machine", "--json");

@@ -171,6 +171,34 @@ public sealed class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     }
 
     [Fact]
+    public async Task Commands_need_an_admin_and_every_refused_attempt_is_in_the_audit_log()
+    {
+        var body = """{"machines":["gpu01","gpu02"],"command":"cat /etc/shadow"}""";
+        foreach (var caller in new[] { "viewer", "operator", "operator api token" })
+        {
+            var r = await Send(HttpMethod.Post, "api/commands", _callers[caller], body);
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+            Assert.Contains("admin", await r.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Post, "api/commands", null, body)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, "api/audit", _callers["operator"])).StatusCode);
+
+        var audit = JsonSerializer.Deserialize(await (await Send(HttpMethod.Get, "api/audit?limit=1000", _callers["admin"])).Content.ReadAsStringAsync(),
+            Json.SentinelJsonContext.Default.ListAuditEntry)!.Where(e => e.Command == "cat /etc/shadow").ToList();
+        foreach (var (who, role) in new[] { ("viewer1", "viewer"), ("operator1", "operator"), ("token ci script", "operator"), ("anonymous", "none") })
+        {
+            var entry = audit.Single(e => e.User == who);
+            Assert.Equal(role, entry.Role);
+            Assert.Equal("refused-by-master", entry.Outcome);
+            Assert.Equal(["gpu01", "gpu02"], entry.Machines);
+            Assert.All(entry.Results, r => Assert.Equal("refused-by-master", r.Outcome));
+            Assert.NotNull(entry.Remote);
+        }
+        Assert.Contains("admin role", audit.Single(e => e.User == "operator1").Detail);
+        Assert.Contains("not signed in", audit.Single(e => e.User == "anonymous").Detail);
+    }
+
+    [Fact]
     public async Task A_cookie_session_needs_the_request_header_and_the_same_origin_to_change_anything()
     {
         var cookie = $"{AuthService.SessionCookie}={_callers["admin"]}";

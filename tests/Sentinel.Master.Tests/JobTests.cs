@@ -9,9 +9,9 @@ namespace Sentinel.Master.Tests;
 /// <summary>Benchmark jobs through a real master: real agents, hand-driven ones where a test needs exact timing.</summary>
 public class JobTests
 {
-    private static SentinelAgent Agent(Uri master, string name, string? token = null, bool allowCommands = false) => new(new AgentOptions
+    internal static SentinelAgent Agent(Uri master, string name, string? token = null, string[]? allow = null) => new(new AgentOptions
     {
-        Master = master, Name = name, HostId = "host-" + name, Interval = TimeSpan.FromSeconds(1), Token = token, AllowCommands = allowCommands,
+        Master = master, Name = name, HostId = "host-" + name, Interval = TimeSpan.FromSeconds(1), Token = token, AllowCommands = allow ?? [],
         ReconnectBase = TimeSpan.FromMilliseconds(200), ReconnectCap = TimeSpan.FromSeconds(1),
     }, new FakeSource("host-" + name));
 
@@ -184,15 +184,21 @@ public class JobTests
         using var dir = new TempDir();
         await using var master = Masters.Start(dir.Path);
         await using var careful = Agent(master.Url, "careful");
-        await using var open = Agent(master.Url, "open", allowCommands: true);
+        await using var open = Agent(master.Url, "open", allow: ["echo *"]);
+        await using var narrow = Agent(master.Url, "narrow", allow: ["nvidia-smi *"]);
         careful.Start();
         open.Start();
-        await Wait.Until(async () => (await Api.Machines(master.Url)).Count(m => m.Status == MachineStatus.Online) == 2, TimeSpan.FromSeconds(10), "both online");
+        narrow.Start();
+        await Wait.Until(async () => (await Api.Machines(master.Url)).Count(m => m.Status == MachineStatus.Online) == 3, TimeSpan.FromSeconds(10), "all three online");
         var job = await Api.StartJob(master.Url, """{"benchmark":"command","parameters":{"command":"echo","arguments":"'{\"ok\":true}'"}}""");
         job = await Api.WaitJob(master.Url, job.Id, TimeSpan.FromSeconds(20));
         var refused = job.Parts.Single(p => p.Machine == "careful");
         Assert.Equal(BenchmarkState.Failed, refused.State);
-        Assert.Contains("--allow-commands", refused.Error);
+        Assert.Contains("--allow-command PATTERN", refused.Error);
+        var notListed = job.Parts.Single(p => p.Machine == "narrow");
+        Assert.Equal(BenchmarkState.Failed, notListed.State);
+        Assert.StartsWith(Benchmarks.CommandBenchmark.RefusedPrefix, notListed.Error);
+        Assert.Contains("is not allowed on this agent", notListed.Error);
         var ran = job.Parts.Single(p => p.Machine == "open");
         Assert.True(ran.State == BenchmarkState.Completed, $"the allowed agent's part: {ran.State} {ran.Error}");
         Assert.True(ran.Result!.Data!.Value.GetProperty("ok").GetBoolean());

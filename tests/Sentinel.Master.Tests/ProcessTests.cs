@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace Sentinel.Master.Tests;
@@ -184,4 +185,52 @@ public class ProcessTests
         Assert.Contains("not an http:// or https:// URL", badUrl.Output);
         await Task.CompletedTask;
     }
+
+    [Fact]
+    public Task Sentinel_agent_runs_what_allow_command_allows_and_kills_its_commands_when_the_master_dies_or_it_stops() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        string[] masterArgs = ["master", "--listen", $"127.0.0.1:{port}", "--data", dir.Path];
+        var master = Start(masterArgs);
+        await WaitForApi(url);
+        using var agent = Start("agent", "--master", url.ToString(), "--name", "cli1", "--interval", "1s", "--allow-command", "echo *", "--allow-command", "sh -c *");
+        await Wait.Until(async () => (await Api.Machine(url, "cli1"))?.Status == MachineStatus.Online, TimeSpan.FromSeconds(20), "the agent is online");
+        Assert.Contains("commands allowed: 'echo *', 'sh -c *'", agent.Output);
+
+        var echo = await CommandTests.WaitDone(url, (await CommandTests.Start(url, """{"machines":["cli1"],"command":"echo hello from the cli"}""")).Id);
+        Assert.Equal("hello from the cli\n", echo.Parts[0].Output.Single().Text);
+        var refused = await CommandTests.WaitDone(url, (await CommandTests.Start(url, """{"machines":["cli1"],"command":"id"}""")).Id);
+        Assert.Equal(global::Sentinel.Commands.CommandState.Refused, refused.Parts[0].State);
+
+        // The master is killed while a command runs: the agent loses the connection and kills the command's tree.
+        var tag = Testing.ProcessTable.UniqueSleep();
+        var sleeping = JsonSerializer.Serialize(new { machines = new[] { "cli1" }, command = $"sh -c 'sleep {tag} & sleep {tag}'", timeoutSeconds = 600 });
+        var lost = await CommandTests.Start(url, sleeping);
+        await Wait.Until(() => Testing.ProcessTable.Sleepers(tag) == 2, TimeSpan.FromSeconds(30), "both sleeps started");
+        master.Signal("KILL");
+        master.WaitExit(TimeSpan.FromSeconds(10));
+        master.Dispose();
+        await Wait.Until(() => Testing.ProcessTable.Sleepers(tag) == 0, TimeSpan.FromSeconds(30), "the agent killed the command when the master went away");
+        master = Start(masterArgs);
+        await WaitForApi(url);
+        var entry = (await CommandTests.Audit(url)).Single(e => e.Ref == lost.Id);
+        Assert.Equal(("failed", "the master restarted before it ended"), (entry.Results[0].Outcome, entry.Results[0].Detail));
+
+        // The agent is stopped (SIGTERM) while a command runs: it kills the command's tree and exits cleanly.
+        await Wait.Until(async () => (await Api.Machine(url, "cli1"))?.Status == MachineStatus.Online, TimeSpan.FromSeconds(30), "the agent is back");
+        tag = Testing.ProcessTable.UniqueSleep();
+        sleeping = JsonSerializer.Serialize(new { machines = new[] { "cli1" }, command = $"sh -c 'sleep {tag} & sleep {tag}'", timeoutSeconds = 600 });
+        var stopped = await CommandTests.Start(url, sleeping);
+        await Wait.Until(() => Testing.ProcessTable.Sleepers(tag) == 2, TimeSpan.FromSeconds(30), "both sleeps started");
+        agent.Signal("TERM");
+        Assert.Equal(0, agent.WaitExit(TimeSpan.FromSeconds(15)));
+        await Wait.Until(() => Testing.ProcessTable.Sleepers(tag) == 0, TimeSpan.FromSeconds(10), "the stopping agent killed the command");
+        var part = (await CommandTests.WaitDone(url, stopped.Id)).Parts[0];
+        Assert.Equal(global::Sentinel.Commands.CommandState.Failed, part.State);
+        master.Signal("TERM");
+        Assert.Equal(0, master.WaitExit(TimeSpan.FromSeconds(10)));
+        master.Dispose();
+    });
 }

@@ -26,8 +26,8 @@ public class ProtocolDocTests
     });
 
     // Examples the docs hold today. Fewer means the extraction broke or examples were dropped without thought.
-    private const int MinProtocolExamples = 21;
-    private const int MinApiExamples = 8;
+    private const int MinProtocolExamples = 26;
+    private const int MinApiExamples = 11;
 
     private sealed record Example(string File, int Line, string Json)
     {
@@ -74,6 +74,10 @@ public class ProtocolDocTests
         [MessageTypes.Result] = e => (e.Read(Strict.ResultReport, ErrorCodes.BadResult), typeof(ResultReport)),
         [MessageTypes.Run] = e => (e.Read(Strict.RunRequest, ErrorCodes.BadEnvelope), typeof(RunRequest)),
         [MessageTypes.Cancel] = e => (e.Read(Strict.CancelRequest, ErrorCodes.BadEnvelope), typeof(CancelRequest)),
+        [MessageTypes.Command] = e => (e.Read(Strict.CommandMessage, ErrorCodes.BadEnvelope), typeof(CommandMessage)),
+        [MessageTypes.CommandCancel] = e => (e.Read(Strict.CommandCancelMessage, ErrorCodes.BadEnvelope), typeof(CommandCancelMessage)),
+        [MessageTypes.CommandOutput] = e => (e.Read(Strict.CommandOutputMessage, ErrorCodes.BadResult), typeof(CommandOutputMessage)),
+        [MessageTypes.CommandResult] = e => (e.Read(Strict.CommandResultMessage, ErrorCodes.BadResult), typeof(CommandResultMessage)),
         [MessageTypes.Error] = e => (e.Read(Strict.ErrorMessage, ErrorCodes.BadEnvelope), typeof(ErrorMessage)),
         [MessageTypes.Snapshot] = e => (e.Read(Strict.Snapshot, ErrorCodes.BadEnvelope), typeof(Snapshot)),
         [MessageTypes.Update] = e => (e.Read(Strict.FleetUpdate, ErrorCodes.BadEnvelope), typeof(FleetUpdate)),
@@ -139,7 +143,7 @@ public class ProtocolDocTests
         Assert.Equal("vm", hello.Inventory.HostName);
         Assert.Equal(33554432, hello.Inventory.LastLevelCacheBytes);
         Assert.Equal("b7", hello.Tags["rack"]);
-        Assert.Equal([Capabilities.Benchmarks, Capabilities.Ping], hello.Capabilities); // what `sentinel agent` sends
+        Assert.Equal([Capabilities.Benchmarks, Capabilities.Ping, Capabilities.Commands], hello.Capabilities); // what `sentinel agent` sends
         Assert.Equal(4, hello.Tags.Count);
         Assert.Null(hello.Token);
 
@@ -230,6 +234,8 @@ public class ProtocolDocTests
         var histories = new List<FleetHistory>();
         var catalogs = new List<List<BenchmarkInfo>>();
         var connectionInfos = new List<ConnectionInfo>();
+        var commands = new List<Sentinel.Commands.CommandRun>();
+        var audits = new List<List<Sentinel.Commands.AuditEntry>>();
         foreach (var example in examples)
         {
             var parsed = JsonNode.Parse(example.Json)!;
@@ -238,12 +244,21 @@ public class ProtocolDocTests
                 catalogs.Add(Read(example, parsed, Strict.ListBenchmarkInfo));
                 continue;
             }
+            if (parsed is JsonArray auditArray && auditArray.FirstOrDefault() is JsonObject firstEntry && firstEntry.ContainsKey("action"))
+            {
+                audits.Add(Read(example, parsed, Strict.ListAuditEntry));
+                continue;
+            }
             var node = parsed.AsObject();
             // Which response an example is, by the key only that response has.
             if (node.ContainsKey("error"))
             {
                 Assert.Single(node);
                 errors.Add(Read(example, node["error"]!, Strict.ErrorMessage));
+            }
+            else if (node.ContainsKey("parts") && node.ContainsKey("command"))
+            {
+                commands.Add(Read(example, node, Strict.CommandRun));
             }
             else if (node.ContainsKey("parts"))
             {
@@ -278,6 +293,18 @@ public class ProtocolDocTests
                 Assert.Fail($"{example}: a json example this test does not know how to read; map it to its type here");
             }
         }
+
+        // A command as POST /api/commands answers it, and the same run done: one machine ran it, the other refused.
+        Assert.Equal(2, commands.Count);
+        Assert.Single(commands.Select(x => x.Id).Distinct());
+        var ran = Assert.Single(commands, x => x.Done);
+        Assert.Equal((Sentinel.Commands.CommandState.Completed, (int?)0), (ran.Parts[0].State, ran.Parts[0].ExitCode));
+        Assert.Equal(ran.Seq, ran.Parts.SelectMany(p => p.Output).Max(o => o.Seq));
+        Assert.Contains("--allow-command", ran.Parts[1].Refused);
+        var audit = Assert.Single(audits);
+        Assert.Equal(["rejected", "accepted"], audit.Select(e => e.Outcome));
+        Assert.Equal(ran.Id, audit[1].Ref);
+        Assert.Equal(["completed", "refused-by-agent"], audit[1].Results.Select(r => r.Outcome));
 
         var c = Assert.Single(connections);
         Assert.Equal(["connected", "disconnected"], c.Events.Select(e => e.Event));

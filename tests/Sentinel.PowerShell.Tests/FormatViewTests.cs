@@ -22,6 +22,9 @@ public class FormatViewTests : IClassFixture<FleetSession>
         ["Sentinel.NetworkInterfaceSample"] = "(Get-SentinelMachine).Latest.Network[0]",
         ["Sentinel.MetricPoint"] = "(Get-SentinelMetric ps-agent -Step 1s)[0]",
         ["Sentinel.BenchmarkResult"] = "Invoke-SentinelBenchmark -Name Command -Command true",
+        // ps-agent allows no commands: a refused result, and its audit entry, are real objects of these types.
+        ["Sentinel.Commands.CommandResult"] = "Invoke-SentinelCommand -Name ps-agent -Command 'echo hi' -Confirm:$false -ErrorAction Ignore",
+        ["Sentinel.Commands.AuditEntry"] = "$null = Invoke-SentinelCommand -Name ps-agent -Command 'echo hi' -Confirm:$false -ErrorAction Ignore; Get-SentinelAuditLog -Last 1",
         ["Sentinel.PowerShell.SentinelMasterInstance"] = "$m",
         ["Sentinel.PowerShell.SentinelAgentInstance"] = "$a",
         ["Sentinel.PowerShell.SentinelConnection"] = "[pscustomobject]@{ PSTypeName = 'Sentinel.PowerShell.SentinelConnection'; Url = $m.Url; Version = '0.1.0'; MachinesOnline = 1; MachinesOffline = 0; AgentsConnected = 1 }",

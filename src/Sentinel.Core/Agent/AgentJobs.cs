@@ -11,7 +11,7 @@ namespace Sentinel.Agent;
 /// and queues progress and result frames for whatever connection is up. A result stays queued until it
 /// has been sent, so a run that ends while the master is unreachable still reports when it comes back.
 /// </summary>
-internal sealed class AgentJobs(Func<BenchmarkContext> contextFor, string machine, bool allowCommands, Action wake, Action<string> log, TimeProvider time)
+internal sealed class AgentJobs(Func<BenchmarkContext> contextFor, string machine, Commands.CommandPolicy commands, Action wake, Action<string> log, TimeProvider time)
 {
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(250);
     private readonly ConcurrentQueue<byte[]> _outbox = new();
@@ -25,6 +25,13 @@ internal sealed class AgentJobs(Func<BenchmarkContext> contextFor, string machin
     public bool TryPeek(out byte[] frame) => _outbox.TryPeek(out frame!);
 
     public void Sent() => _outbox.TryDequeue(out _);
+
+    /// <summary>Queues another frame (a command's output or result) behind what is waiting.</summary>
+    public void Enqueue(byte[] frame)
+    {
+        _outbox.Enqueue(frame);
+        _wake();
+    }
 
     /// <summary>The job running now, if any.</summary>
     public string? CurrentJob
@@ -53,9 +60,9 @@ internal sealed class AgentJobs(Func<BenchmarkContext> contextFor, string machin
                 Finish(Failed(run, $"this agent has no benchmark '{run.Benchmark}' (it has {string.Join(", ", BenchmarkCatalog.Names)})"));
                 return;
             }
-            if (benchmark is CommandBenchmark && !allowCommands)
+            if (benchmark is CommandBenchmark && CommandBenchmark.LineOf(run.Parameters) is var line && commands.Decide(line) is { Allowed: false } refused)
             {
-                Finish(Failed(run, "this agent does not run commands from the master; start it with --allow-commands (Start-SentinelAgent -AllowCommand) to allow the Command benchmark"));
+                Finish(Failed(run, CommandBenchmark.RefusedPrefix + refused.Refused));
                 return;
             }
             var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);

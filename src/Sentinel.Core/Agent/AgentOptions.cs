@@ -21,9 +21,10 @@ public sealed record AgentOptions
             ? $"{Durations.Format(interval)} is outside {Durations.Format(MinInterval)} to {Durations.Format(MaxInterval)}"
             : null;
     public string? Token { get; init; }
-    /// <summary>Whether the master may make this agent run programs (the Command benchmark). Off by default:
-    /// whoever can reach the master's API could otherwise run anything on every machine.</summary>
-    public bool AllowCommands { get; init; }
+    /// <summary>The command lines the master may make this agent run (remote commands and the Command benchmark), as glob
+    /// patterns matched against the whole line (docs/commands.md). Empty, the default, allows none: whoever can reach the
+    /// master's API could otherwise run anything on every machine.</summary>
+    public IReadOnlyList<string> AllowCommands { get; init; } = [];
     public Dictionary<string, string> Tags { get; init; } = [];
     /// <summary>Samples kept until the master acks them; when full the oldest are dropped and counted.
     /// Null: one hour's worth at the interval, and never fewer than 3,600.</summary>

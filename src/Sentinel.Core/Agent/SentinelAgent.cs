@@ -37,6 +37,8 @@ public sealed class SentinelAgent : IAsyncDisposable
     private ClientWebSocket? _ws;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly AgentJobs _jobs;
+    private readonly AgentCommands _commands;
+    private readonly Commands.CommandPolicy _policy;
     private readonly Security.MasterCertificateCheck _certificates;
 
     public static string Version { get; } = (typeof(SentinelAgent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0").Split('+')[0];
@@ -62,9 +64,11 @@ public sealed class SentinelAgent : IAsyncDisposable
         _source = source ?? Sampler.ForThisMachine(time);
         _time = time ?? TimeProvider.System;
         _random = random ?? Random.Shared;
+        _policy = new Commands.CommandPolicy(options.AllowCommands);
         _buffer = new SampleBuffer(options.Capacity);
         _jobs = new AgentJobs(() => new Benchmarks.BenchmarkContext { Inventory = _source.Inventory, Master = _options.Master, Token = _options.Token, Trust = _options.Trust, Time = _time },
-            _options.Name, _options.AllowCommands, () => _newData.Release(), Log, _time);
+            _options.Name, _policy, () => _newData.Release(), Log, _time);
+        _commands = new AgentCommands(_policy, _jobs.Enqueue, Log, _time);
     }
 
     public AgentOptions Options => _options;
@@ -220,7 +224,7 @@ public sealed class SentinelAgent : IAsyncDisposable
             IntervalSeconds = _options.Interval.TotalSeconds,
             Inventory = _source.Inventory,
             Tags = _options.Tags,
-            Capabilities = [Capabilities.Benchmarks, Capabilities.Ping],
+            Capabilities = [Capabilities.Benchmarks, Capabilities.Ping, Capabilities.Commands],
             MasterUrl = _options.Master.ToString(),
         }, SentinelJsonContext.Default.Hello), ct).ConfigureAwait(false);
 
@@ -264,6 +268,7 @@ public sealed class SentinelAgent : IAsyncDisposable
         {
             _ws = null;
             session.Cancel();
+            _commands.CancelAll();
             try { await receiving.ConfigureAwait(false); } catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException) { }
             try { await watching.ConfigureAwait(false); } catch (OperationCanceledException) { }
         }
@@ -304,6 +309,12 @@ public sealed class SentinelAgent : IAsyncDisposable
                         break;
                     case MessageTypes.Cancel:
                         _jobs.Cancel(env.Read(SentinelJsonContext.Default.CancelRequest, ErrorCodes.BadEnvelope).JobId);
+                        break;
+                    case MessageTypes.Command:
+                        _commands.Start(env.Read(SentinelJsonContext.Default.CommandMessage, ErrorCodes.BadEnvelope), _stop.Token);
+                        break;
+                    case MessageTypes.CommandCancel:
+                        _commands.Cancel(env.Read(SentinelJsonContext.Default.CommandCancelMessage, ErrorCodes.BadEnvelope).Id);
                         break;
                     case MessageTypes.Ping:
                         var ping = env.Read(SentinelJsonContext.Default.PingMessage, ErrorCodes.BadEnvelope);
@@ -434,7 +445,7 @@ public sealed class SentinelAgent : IAsyncDisposable
     {
         if (_stop.IsCancellationRequested || _stopping) return;
         _stopping = true;
-        await _jobs.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        await Task.WhenAll(_jobs.StopAsync(TimeSpan.FromSeconds(2)), _commands.StopAsync(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         // No new samples from here on, so "everything acked" is a state that can be reached.
         _stopSampling.Cancel();
         if (_sampling is not null)

@@ -152,61 +152,33 @@ public sealed class CommandBenchmark : IBenchmark
         };
     }
 
+    /// <summary>The start of the error of a run the agent refused (its allow-list): the audit log tells these from other failures.</summary>
+    public const string RefusedPrefix = "refused by the agent: ";
+
     /// <summary>
-    /// Splits an argument string the way a POSIX shell does for plain words and simple quoting (no variables,
-    /// globs or operators): blanks separate words, '…' is literal, "…" keeps blanks and lets \ escape " \ $ `,
-    /// and \ outside quotes escapes the next character.
+    /// The command line a run's parameters make, as the agent's allow-list sees it: "command arguments", or with shell=true
+    /// "sh -c command arguments" ("cmd.exe /c …" on Windows), so only a pattern that names the shell allows it.
     /// </summary>
+    public static string LineOf(IReadOnlyDictionary<string, string> parameters)
+    {
+        var command = parameters.GetValueOrDefault("command") ?? "";
+        var arguments = parameters.GetValueOrDefault("arguments") ?? "";
+        var line = arguments.Length > 0 ? command + " " + arguments : command;
+        bool shell = parameters.GetValueOrDefault("shell") is { } s && (s.Equals("true", StringComparison.OrdinalIgnoreCase) || s == "1");
+        return shell ? (OperatingSystem.IsWindows() ? "cmd.exe /c " : "sh -c ") + line : line;
+    }
+
+    /// <summary>Splits an argument string as <see cref="Commands.CommandLine.Split"/> does (simple POSIX quoting, no expansion).</summary>
     public static List<string> SplitArguments(string text)
     {
-        var args = new List<string>();
-        var current = new StringBuilder();
-        bool inWord = false;
-        for (int i = 0; i < text.Length; i++)
+        try
         {
-            char ch = text[i];
-            switch (ch)
-            {
-                case ' ' or '\t' or '\n' or '\r':
-                    if (inWord)
-                    {
-                        args.Add(current.ToString());
-                        current.Clear();
-                        inWord = false;
-                    }
-                    break;
-                case '\'':
-                    inWord = true;
-                    int end = text.IndexOf('\'', i + 1);
-                    if (end < 0) throw new BenchmarkParameterException("arguments", text, "text whose quotes are closed (a ' is not)");
-                    current.Append(text, i + 1, end - i - 1);
-                    i = end;
-                    break;
-                case '"':
-                    inWord = true;
-                    i++;
-                    for (; i < text.Length && text[i] != '"'; i++)
-                    {
-                        if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] is '"' or '\\' or '$' or '`')
-                        {
-                            i++;
-                        }
-                        current.Append(text[i]);
-                    }
-                    if (i >= text.Length) throw new BenchmarkParameterException("arguments", text, "text whose quotes are closed (a \" is not)");
-                    break;
-                case '\\':
-                    inWord = true;
-                    if (i + 1 < text.Length) current.Append(text[++i]);
-                    break;
-                default:
-                    inWord = true;
-                    current.Append(ch);
-                    break;
-            }
+            return Commands.CommandLine.Split(text);
         }
-        if (inWord) args.Add(current.ToString());
-        return args;
+        catch (Commands.CommandLineException e)
+        {
+            throw new BenchmarkParameterException("arguments", text, "text whose quotes are closed (" + e.Message + ")");
+        }
     }
 
     private static async Task Drain(Stream stream, TailBuffer into)

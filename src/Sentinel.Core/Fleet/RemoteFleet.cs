@@ -146,6 +146,94 @@ public sealed class RemoteFleet : IFleet
         }
     }
 
+    /// <summary>
+    /// Runs a command line on <paramref name="machines"/> through the master (POST /api/commands): yields each complete line
+    /// of output as it arrives (read back every <see cref="PollInterval"/> with ?since=), and each machine's result when it
+    /// ends. Cancelling asks the master to stop it. Throws <see cref="FleetException"/> when the master refuses the request.
+    /// </summary>
+    public async IAsyncEnumerable<Commands.CommandEvent> RunCommandAsync(IReadOnlyList<string> machines, string command, TimeSpan? timeout,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = new Commands.CommandRequest { Machines = machines.ToList(), Command = command, TimeoutSeconds = timeout?.TotalSeconds };
+        var run = await SendAsync(HttpMethod.Post, "api/commands", JsonSerializer.Serialize(request, SentinelJsonContext.Default.CommandRequest),
+            SentinelJsonContext.Default.CommandRun, cancellationToken).ConfigureAwait(false);
+        var partial = new Dictionary<(string, string), System.Text.StringBuilder>();
+        var whole = new Dictionary<(string, string), System.Text.StringBuilder>();
+        System.Text.StringBuilder Buffer(Dictionary<(string, string), System.Text.StringBuilder> d, string machine, string stream)
+            => d.TryGetValue((machine, stream), out var b) ? b : d[(machine, stream)] = new System.Text.StringBuilder();
+        var ended = new HashSet<string>(StringComparer.Ordinal);
+        long since = 0;
+        while (true)
+        {
+            foreach (var (machine, chunk) in run.Parts.SelectMany(p => p.Output.Select(c => (p.Machine, c))).OrderBy(x => x.c.Seq))
+            {
+                if (chunk.Seq <= since) continue;
+                Buffer(whole, machine, chunk.Stream).Append(chunk.Text);
+                var line = Buffer(partial, machine, chunk.Stream);
+                var text = chunk.Text;
+                int start = 0, nl;
+                while ((nl = text.IndexOf('\n', start)) >= 0)
+                {
+                    line.Append(text, start, nl - start);
+                    yield return new Commands.CommandEvent(machine, chunk.Stream, line.ToString().TrimEnd('\r'), null);
+                    line.Clear();
+                    start = nl + 1;
+                }
+                line.Append(text, start, text.Length - start);
+            }
+            since = Math.Max(since, run.Seq);
+            foreach (var part in run.Parts.Where(p => p.State != Commands.CommandState.Running && !ended.Contains(p.Machine)))
+            {
+                ended.Add(part.Machine);
+                foreach (var stream in new[] { "stdout", "stderr" })
+                {
+                    if (partial.TryGetValue((part.Machine, stream), out var rest) && rest.Length > 0)
+                    {
+                        yield return new Commands.CommandEvent(part.Machine, stream, rest.ToString(), null);
+                        rest.Clear();
+                    }
+                }
+                yield return new Commands.CommandEvent(part.Machine, null, null, new Commands.CommandResult
+                {
+                    Machine = part.Machine, Command = run.Command, Id = run.Id, State = part.State, ExitCode = part.ExitCode,
+                    Duration = part.DurationSeconds is { } d ? TimeSpan.FromSeconds(d) : null, TimedOut = part.TimedOut, Truncated = part.Truncated,
+                    Refused = part.Refused, Error = part.Error,
+                    Output = whole.TryGetValue((part.Machine, "stdout"), out var o) ? o.ToString() : "",
+                    ErrorOutput = whole.TryGetValue((part.Machine, "stderr"), out var e) ? e.ToString() : "",
+                });
+            }
+            if (ended.Count == run.Parts.Count) yield break;
+            try
+            {
+                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+                run = await GetAsync($"api/commands/{Uri.EscapeDataString(run.Id)}?since={since.ToString(CultureInfo.InvariantCulture)}",
+                    SentinelJsonContext.Default.CommandRun, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try
+                {
+                    await SendAsync(HttpMethod.Post, $"api/commands/{Uri.EscapeDataString(run.Id)}/cancel", "", SentinelJsonContext.Default.CommandRun, stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is FleetException or OperationCanceledException)
+                {
+                }
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The master's audit log (GET /api/audit), newest first.</summary>
+    public async Task<IReadOnlyList<Commands.AuditEntry>> GetAuditLogAsync(Commands.AuditQuery query, CancellationToken cancellationToken = default)
+    {
+        var q = new List<string> { "limit=" + query.Limit.ToString(CultureInfo.InvariantCulture) };
+        if (query.Since is { } s) q.Add("since=" + Uri.EscapeDataString(s.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)));
+        if (query.User is { } u) q.Add("user=" + Uri.EscapeDataString(u));
+        if (query.Machine is { } m) q.Add("machine=" + Uri.EscapeDataString(m));
+        return await GetAsync("api/audit?" + string.Join("&", q), SentinelJsonContext.Default.ListAuditEntry, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>How often a running job is read back.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -208,6 +296,7 @@ public sealed class RemoteFleet : IFleet
                 {
                     HttpStatusCode.NotFound when code == "machine-not-found" => "MachineNotFound",
                     HttpStatusCode.NotFound when code == "job-not-found" => "JobNotFound",
+                    HttpStatusCode.NotFound when code == "command-not-found" => "CommandNotFound",
                     HttpStatusCode.BadRequest => "BadRequest",
                     HttpStatusCode.Conflict when code == "no-machines" => "NoMachines",
                     HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => "Unauthorized",

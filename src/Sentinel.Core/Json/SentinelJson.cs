@@ -42,6 +42,16 @@ namespace Sentinel.Json;
 [JsonSerializable(typeof(ConnectionHistory))]
 [JsonSerializable(typeof(FleetHistory))]
 [JsonSerializable(typeof(List<BenchmarkInfo>))]
+[JsonSerializable(typeof(Protocol.CommandMessage))]
+[JsonSerializable(typeof(Protocol.CommandCancelMessage))]
+[JsonSerializable(typeof(Protocol.CommandOutputMessage))]
+[JsonSerializable(typeof(Protocol.CommandResultMessage))]
+[JsonSerializable(typeof(Commands.CommandRequest))]
+[JsonSerializable(typeof(Commands.CommandRun))]
+[JsonSerializable(typeof(Commands.AuditEntry))]
+[JsonSerializable(typeof(List<Commands.AuditEntry>))]
+[JsonSerializable(typeof(List<Commands.AuditOutcome>))]
+[JsonSerializable(typeof(List<string>))]
 public sealed partial class SentinelJsonContext : JsonSerializerContext
 {
     /// <summary>Indented output for people (the CLI's --json).</summary>

@@ -13,6 +13,10 @@ public static class MessageTypes
     public const string Progress = "progress";
     /// <summary>A benchmark run's end: completed, failed or cancelled, with its figures.</summary>
     public const string Result = "result";
+    /// <summary>A piece of a remote command's output, as it comes.</summary>
+    public const string CommandOutput = "command-output";
+    /// <summary>A remote command's end: exit code, duration, timed out, truncated, or why the agent refused it.</summary>
+    public const string CommandResult = "command-result";
     // master -> agent
     public const string Welcome = "welcome";
     public const string Ack = "ack";
@@ -22,6 +26,10 @@ public static class MessageTypes
     public const string Run = "run";
     /// <summary>Stop a benchmark run; the agent answers with a cancelled result.</summary>
     public const string Cancel = "cancel";
+    /// <summary>Run a command line (agents that announced the "commands" capability), if the agent's allow-list lets it.</summary>
+    public const string Command = "command";
+    /// <summary>Stop a running command; the agent kills its process tree and answers with its command-result.</summary>
+    public const string CommandCancel = "command-cancel";
     // master -> agent or viewer
     public const string Error = "error";
     // master -> viewer
@@ -136,6 +144,8 @@ public static class Capabilities
     public const string Benchmarks = "benchmarks";
     /// <summary>The agent answers "ping" with "pong" at once, so the master can show the round trip.</summary>
     public const string Ping = "ping";
+    /// <summary>The agent understands "command" frames (and answers each, refusing what its allow-list does not allow).</summary>
+    public const string Commands = "commands";
 }
 
 /// <summary>Ping (master to agent) and pong (agent to master): the same id comes back.</summary>
@@ -200,4 +210,41 @@ public sealed class MachineUpdate
     public Machine? Machine { get; init; }
     /// <summary>The agent's connection, when it changed (connected, closed, a new round trip).</summary>
     public ConnectionInfo? Connection { get; init; }
+}
+
+/// <summary>Master to agent: run this command line, if the agent's allow-list allows it.</summary>
+public sealed class CommandMessage
+{
+    public required string Id { get; init; }
+    public required string Command { get; init; }
+    public double TimeoutSeconds { get; init; } = 60;
+}
+
+/// <summary>Master to agent: stop this command.</summary>
+public sealed class CommandCancelMessage
+{
+    public required string Id { get; init; }
+}
+
+/// <summary>Agent to master: a piece of a command's output.</summary>
+public sealed class CommandOutputMessage
+{
+    public required string Id { get; init; }
+    /// <summary>"stdout" or "stderr".</summary>
+    public required string Stream { get; init; }
+    public required string Text { get; init; }
+}
+
+/// <summary>Agent to master: how a command ended, or why it did not run.</summary>
+public sealed class CommandResultMessage
+{
+    public required string Id { get; init; }
+    public int? ExitCode { get; init; }
+    public double DurationSeconds { get; init; }
+    public bool TimedOut { get; init; }
+    public bool Truncated { get; init; }
+    /// <summary>Set when the agent refused to run it (its allow-list, or a line that is not a valid command).</summary>
+    public string? Refused { get; init; }
+    /// <summary>Set when it could not start, timed out or was cancelled.</summary>
+    public string? Error { get; init; }
 }

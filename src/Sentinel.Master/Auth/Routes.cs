@@ -27,6 +27,10 @@ internal static class Routes
         new("GET", "/api/results", Role.Viewer, "benchmark results"),
         new("POST", "/api/jobs", Role.Operator, "start a benchmark job (the Command benchmark needs admin)"),
         new("POST", "/api/jobs/{id}/cancel", Role.Operator, "cancel a job"),
+        new("POST", "/api/commands", Role.Admin, "run a command line on machines (each agent's allow-list decides; audited, refused or not)"),
+        new("GET", "/api/commands/{id}", Role.Admin, "a command's output so far (?since=SEQ for what is new), state and exit codes"),
+        new("POST", "/api/commands/{id}/cancel", Role.Admin, "stop a command where it still runs"),
+        new("GET", "/api/audit", Role.Admin, "the audit log: who ran what on which machines, and how it ended"),
         new("GET", "/api/users", Role.Admin, "users"),
         new("POST", "/api/users", Role.Admin, "add a user or change one's password and role"),
         new("DELETE", "/api/users/{name}", Role.Admin, "remove a user"),
@@ -49,7 +53,7 @@ internal static class Routes
         {
             [] or [not "api", ..] => Role.None,
             ["api", "auth"] or ["api", "login"] or ["api", "logout"] => Role.None,
-            ["api", "users", ..] or ["api", "tokens", ..] => Role.Admin,
+            ["api", "users", ..] or ["api", "tokens", ..] or ["api", "commands", ..] or ["api", "audit", ..] => Role.Admin,
             _ when method is "GET" or "HEAD" => Role.Viewer,
             _ => Role.Operator,
         };

@@ -35,6 +35,45 @@ internal sealed class JobManager
     private readonly Dictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
 
+    /// <summary>Where Command benchmark jobs are audited (their outcomes are filled in when they end).</summary>
+    public Storage.AuditLog? Audit { get; init; }
+    // Job id -> its audit entry, for Command benchmark jobs still running.
+    private readonly Dictionary<string, long> _audited = new(StringComparer.Ordinal);
+
+    /// <summary>Remembers a Command benchmark job's audit entry, to record each machine's outcome when the job ends.</summary>
+    public void Audited(string jobId, long auditId)
+    {
+        lock (_lock)
+        {
+            if (_byId.TryGetValue(jobId, out var job) && job.FinishedAt is not null) Audit?.SetResults(auditId, AuditOutcomes(job));
+            else _audited[jobId] = auditId;
+        }
+    }
+
+    /// <summary>Each part's outcome as the audit log keeps it.</summary>
+    public static List<Sentinel.Commands.AuditOutcome> AuditOutcomes(BenchmarkJob job) => job.Parts.Select(p =>
+    {
+        var error = p.Error ?? "";
+        int? exit = p.Result?.Values.TryGetValue("exitCode", out var x) == true ? (int)x
+            : System.Text.RegularExpressions.Regex.Match(error, @"exited with code (-?\d+)") is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+        return new Sentinel.Commands.AuditOutcome
+        {
+            Machine = p.Machine,
+            Outcome = p.State switch
+            {
+                BenchmarkState.Queued or BenchmarkState.Running => "pending",
+                BenchmarkState.Completed => "completed",
+                BenchmarkState.Failed when error.Contains(CommandBenchmark.RefusedPrefix, StringComparison.Ordinal) => "refused-by-agent",
+                BenchmarkState.Failed when error.Contains("did not finish within", StringComparison.Ordinal) => "timed-out",
+                BenchmarkState.Failed when exit is not null => "completed",
+                BenchmarkState.Cancelled => "cancelled",
+                _ => "failed",
+            },
+            ExitCode = exit,
+            Detail = p.Error,
+        };
+    }).ToList();
+
     private sealed record Running(BenchmarkJob Job, BenchmarkJobPart Part, long BootRow)
     {
         public long CancelSentAt { get; set; }
@@ -351,6 +390,7 @@ internal sealed class JobManager
         {
             job.FinishedAt = _time.GetUtcNow();
             _log($"job {job.Id}: {job.State.ToString().ToLowerInvariant()} ({string.Join(", ", job.Parts.Select(p => $"{p.Machine} {p.State.ToString().ToLowerInvariant()}"))})");
+            if (_audited.Remove(job.Id, out var auditId)) Audit?.SetResults(auditId, AuditOutcomes(job));
         }
         _dirty.Add(job.Id);
         _store.SaveJob(job);

@@ -83,6 +83,21 @@ internal static class Schema
             role TEXT,
             hash BLOB NOT NULL UNIQUE,
             created INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS audit (
+            id INTEGER PRIMARY KEY,
+            t INTEGER NOT NULL,
+            who TEXT NOT NULL,
+            role TEXT,
+            remote TEXT,
+            action TEXT NOT NULL,
+            ref TEXT,
+            machines TEXT NOT NULL,
+            command TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT,
+            results TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS audit_t ON audit (t);
+        CREATE INDEX IF NOT EXISTS audit_ref ON audit (ref);
         """;
 
     /// <summary>The headline columns, in insert order after (machine_id, boot, seq, t, interval).</summary>

@@ -158,6 +158,7 @@
   const selected = new Set();
   const view = { search: '', status: '', tag: '', sort: 'name', dir: 1, page: 0 };
   let currentJobId = null;
+  let myRole = null;              // from /api/auth: 'admin' shows the Run command section
   let detailName = null;
   let detailRange = Number(localStorage.getItem(RANGE_KEY)) || 3600;
   let inventoryDirty = true;
@@ -684,6 +685,7 @@
 
   function renderSelectionInfo() {
     setText($('sel-info'), selected.size ? `${selected.size} selected` : '');
+    setText($('cmd-sel-n'), `(${selected.size})`);
     $('sel-clear').hidden = selected.size === 0;
     let online = 0;
     for (const m of machines.values()) if (m.status === 'online') online++;
@@ -954,6 +956,92 @@
     } finally {
       button.disabled = false;
     }
+  }
+
+  // ---------------------------------------------------------------- remote commands (admins)
+  const COMMAND_POLL_MS = 500;
+  let commandRun = null;          // { id, seq, boxes: Map machine -> { state, info, out } }
+
+  /** Runs the command line on the machines selected in the table, after a confirmation, and shows each one's output as it comes. */
+  async function runCommand(ev) {
+    ev.preventDefault();
+    const errBox = $('cmd-error');
+    setText(errBox, '');
+    const command = $('cmd-line').value;
+    const names = [...selected].filter((n) => machines.has(n)).sort();
+    if (!command.trim()) { setText(errBox, 'type a command line'); return; }
+    if (names.length === 0) { setText(errBox, 'no machine is selected: tick rows in the table'); return; }
+    const timeoutSeconds = Number($('cmd-timeout').value) || 60;
+    if (!window.confirm(`Run '${command}' on ${names.length} machine${names.length === 1 ? '' : 's'} (${names.join(', ')})?`)) return;
+    $('cmd-run').disabled = true;
+    try {
+      const run = await api('/api/commands', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ machines: names, command, timeoutSeconds }) });
+      showCommand(run);
+      pollCommand(run.id);
+    } catch (e) {
+      setText(errBox, e.message);
+      $('cmd-run').disabled = false;
+    }
+  }
+
+  function showCommand(run) {
+    const boxes = new Map();
+    const nodes = run.parts.map((p) => {
+      const state = el('span', { class: 'state' });
+      const info = el('span', { class: 'muted small' });
+      const out = el('pre', { class: 'cmd-out' });
+      boxes.set(p.machine, { state, info, out });
+      return el('div', { class: 'cmd-machine', dataset: { machine: p.machine } }, el('div', { class: 'cmd-head' }, el('b', null, p.machine), state, info), out);
+    });
+    $('cmd-results').replaceChildren(...nodes);
+    commandRun = { id: run.id, seq: 0, boxes };
+    applyCommand(run);
+  }
+
+  /** Appends the output after what was shown (text nodes only) and sets each machine's state, exit code and duration. */
+  function applyCommand(run) {
+    const c = commandRun;
+    if (!c || c.id !== run.id) return;
+    for (const p of run.parts) {
+      const box = c.boxes.get(p.machine);
+      if (!box) continue;
+      for (const chunk of p.output || []) {
+        if (chunk.seq > c.seq) box.out.append(el('span', { class: chunk.stream }, chunk.text));
+      }
+      box.state.className = 'state ' + p.state;
+      setText(box.state, p.state === 'timedOut' ? 'timed out' : p.state);
+      const bits = [];
+      if (p.exitCode != null) bits.push('exit ' + p.exitCode);
+      if (p.durationSeconds != null && p.state !== 'refused') bits.push(fmtNum(p.durationSeconds, 2) + ' s');
+      if (p.truncated) bits.push('output cut at 1 MiB per stream');
+      if (p.refused) bits.push('refused: ' + p.refused);
+      if (p.error) bits.push(p.error);
+      setText(box.info, bits.join(' · '));
+    }
+    c.seq = Math.max(c.seq, run.seq || 0);
+    $('cmd-stop').hidden = run.done;
+    $('cmd-run').disabled = !run.done;
+  }
+
+  async function pollCommand(id) {
+    while (commandRun && commandRun.id === id) {
+      await new Promise((r) => setTimeout(r, COMMAND_POLL_MS));
+      let run;
+      try {
+        run = await api('/api/commands/' + encodeURIComponent(id) + '?since=' + commandRun.seq);
+      } catch (e) {
+        setText($('cmd-error'), e.message);
+        $('cmd-run').disabled = false;
+        return;
+      }
+      applyCommand(run);
+      if (run.done) return;
+    }
+  }
+
+  async function stopCommand() {
+    if (!commandRun) return;
+    try { await api('/api/commands/' + encodeURIComponent(commandRun.id) + '/cancel', { method: 'POST' }); } catch (e) { setText($('cmd-error'), e.message); }
   }
 
   function sortedJobs() {
@@ -1468,6 +1556,11 @@
 
   // ---------------------------------------------------------------- wiring
   function wire() {
+    if (myRole === 'admin') {
+      $('sec-commands').hidden = false;
+      $('cmd-form').addEventListener('submit', runCommand);
+      $('cmd-stop').addEventListener('click', stopCommand);
+    }
     $('f-search').addEventListener('input', (e) => { view.search = e.target.value.trim().toLowerCase(); view.page = 0; schedule('machines'); });
     $('f-status').addEventListener('change', (e) => { view.status = e.target.value; view.page = 0; schedule('machines'); });
     $('f-tag').addEventListener('change', (e) => { view.tag = e.target.value; view.page = 0; schedule('machines'); });
@@ -1514,6 +1607,7 @@
   async function signIn() {
     let status;
     try { status = await api('/api/auth'); } catch { return true; } // an old master, or unreachable: the page says so itself
+    myRole = status.authenticated ? status.role : null;
     if (!status.loginRequired || status.authenticated) {
       if (status.loginRequired) {
         setText($('who'), status.user + ' (' + status.role + ')');

@@ -29,9 +29,11 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
     [Parameter]
     public string? Token { get; set; }
 
-    /// <summary>Lets the master run programs on this machine (the Command benchmark). Off by default.</summary>
+    /// <summary>Command lines the master may run on this machine (Invoke-SentinelCommand and the Command benchmark), as glob patterns
+    /// matched against the whole line: 'nvidia-smi', 'nvidia-smi *'. None by default.</summary>
     [Parameter]
-    public SwitchParameter AllowCommand { get; set; }
+    [ValidateNotNullOrEmpty]
+    public string[]? AllowCommand { get; set; }
 
     /// <summary>Labels, e.g. @{ rack = 'b7'; role = 'gpu' }. Under Slurm the job, node and array index are added.</summary>
     [Parameter]
@@ -69,6 +71,16 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
             tags[e.Key.ToString()!] = e.Value?.ToString() ?? "";
         }
         var name = Name ?? HostIdentity.HostName();
+        try
+        {
+            _ = new global::Sentinel.Commands.CommandPolicy(AllowCommand);
+        }
+        catch (ArgumentException e)
+        {
+            WriteError(Error("InvalidAllowCommand", ErrorCategory.InvalidArgument, AllowCommand, e.Message.Replace(" (Parameter 'patterns')", ""),
+                "Give each -AllowCommand pattern as one line of printable text, e.g. 'nvidia-smi *'."));
+            return;
+        }
         if (!ShouldProcess($"'{name}' to {url}", "Start Sentinel agent"))
         {
             return;
@@ -79,7 +91,7 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
         {
             agent = new SentinelAgent(new AgentOptions
             {
-                Master = url, Name = name, Interval = Interval, Token = Token, Tags = tags, AllowCommands = AllowCommand, Log = log.Add,
+                Master = url, Name = name, Interval = Interval, Token = Token, Tags = tags, AllowCommands = AllowCommand ?? [], Log = log.Add,
                 CertificateAuthorityPath = CertificateAuthority is null ? null : GetUnresolvedProviderPathFromPSPath(CertificateAuthority),
                 CertificatePin = CertificatePin, AllowInsecure = AllowInsecure,
             });

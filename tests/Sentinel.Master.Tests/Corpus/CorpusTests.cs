@@ -116,8 +116,11 @@ public class CorpusTests(HostileMasterFixture fixture, ITestOutputHelper output)
 /// apart: a big frame's send buffer comes from the shared ArrayPool, which keeps some (a bounded cache per thread
 /// and core), so the big inputs get a wider bound.
 /// </summary>
+[Collection(CorpusMemoryTests.Alone)]
 public class CorpusMemoryTests(ITestOutputHelper output)
 {
+    public const string Alone = "corpus memory, alone";
+
     [Fact]
     public async Task Memory_stays_bounded_over_the_whole_corpus()
     {
@@ -180,4 +183,11 @@ public class HostileFloodTests : MasterPerTest
 
     private static int StaticFilesNames() => ((IReadOnlyList<string>)typeof(MasterServer).Assembly.GetType("Sentinel.Master.StaticFiles")!
         .GetProperty("Names", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)!.GetValue(null)!).Count;
+}
+
+/// <summary>The heap is measured process-wide: other tests allocating megabytes meanwhile (command output, big frames) would count
+/// against the corpus, so its memory test runs alone, after the parallel ones.</summary>
+[CollectionDefinition(CorpusMemoryTests.Alone, DisableParallelization = true)]
+public sealed class CorpusMemoryAlone
+{
 }

@@ -1,0 +1,204 @@
+using System.Management.Automation;
+
+namespace Sentinel.PowerShell.Tests;
+
+/// <summary>A master and three agents started with the cmdlets: two allowed to run a few command lines, one allowed nothing.</summary>
+public sealed class CommandFleetSession : IDisposable
+{
+    public ModuleSession PS { get; } = new();
+    public string DataPath { get; } = Directory.CreateTempSubdirectory("sentinel-ps-cmd-").FullName;
+
+    public CommandFleetSession()
+    {
+        PS.Invoke($"$global:m = Start-SentinelMaster -Port 0 -DataPath '{DataPath}'");
+        PS.Invoke("""
+            Start-SentinelAgent -Master $m.Url -Name cmd-a -Interval 1s -AllowCommand 'echo *', 'sh -c *'
+            Start-SentinelAgent -Master $m.Url -Name cmd-b -Interval 1s -AllowCommand 'echo *', 'sh -c *'
+            Start-SentinelAgent -Master $m.Url -Name cmd-c -Interval 1s
+            """);
+        LocalBenchmarkTests.WaitFor(() => PS.Invoke("Get-SentinelMachine -Status Online").Count == 3, "the agents did not come online", seconds: 30);
+    }
+
+    public void Dispose()
+    {
+        try { PS.Invoke("Stop-SentinelAgent; Stop-SentinelMaster"); } catch (Xunit.Sdk.XunitException) { }
+        PS.Dispose();
+        try { Directory.Delete(DataPath, true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Invoke-SentinelCommand and Get-SentinelAuditLog against a real master and real agents.</summary>
+public class CommandCmdletTests(CommandFleetSession session) : IClassFixture<CommandFleetSession>
+{
+    private readonly ModuleSession _ps = session.PS;
+
+    /// <summary>A result's properties (the test references no Sentinel assembly: the module loads its engine in its own context).</summary>
+    private sealed record R(string Machine, string State, int? ExitCode, TimeSpan? Duration, bool TimedOut, bool Truncated, string? Refused, string Output, string ErrorOutput, string Id);
+
+    private static R Result(PSObject o)
+    {
+        Assert.Equal("Sentinel.Commands.CommandResult", o.BaseObject.GetType().FullName);
+        object? P(string name) => o.Properties[name].Value;
+        return new R((string)P("Machine")!, P("State")!.ToString()!, (int?)P("ExitCode"), (TimeSpan?)P("Duration"), (bool)P("TimedOut")!, (bool)P("Truncated")!,
+            (string?)P("Refused"), (string)P("Output")!, (string)P("ErrorOutput")!, (string)P("Id")!);
+    }
+
+    [Fact]
+    public void Piped_machines_each_give_one_result_and_their_lines_are_shown_prefixed()
+    {
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _ps.Runspace;
+        ps.AddScript("Get-SentinelMachine -Name cmd-[ab] | Invoke-SentinelCommand -Command 'echo $(id) ; id' -Confirm:$false");
+        var results = ps.Invoke().Select(Result).OrderBy(r => r.Machine).ToList();
+        Assert.Empty(ps.Streams.Error);
+        Assert.Equal(["cmd-a", "cmd-b"], results.Select(r => r.Machine));
+        Assert.All(results, r =>
+        {
+            Assert.Equal("Completed", r.State);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal("$(id) ; id\n", r.Output); // no shell: the metacharacters reach echo as they are
+            Assert.True(r.Duration > TimeSpan.Zero);
+            Assert.False(r.TimedOut);
+            Assert.False(r.Truncated);
+        });
+        Assert.Single(results.Select(r => r.Id).Distinct()); // one request to the master for both
+        var shown = ps.Streams.Information.Where(i => i.Tags.Contains("Sentinel.CommandOutput")).Select(i => i.MessageData.ToString()).Order().ToList();
+        Assert.Equal(["[cmd-a] $(id) ; id", "[cmd-b] $(id) ; id"], shown);
+        Assert.All(ps.Streams.Information, i => Assert.Contains("PSHOST", i.Tags)); // shown on the host, as Write-Host is
+    }
+
+    [Fact]
+    public void Names_bind_by_value_and_with_Name()
+    {
+        var piped = Result(Assert.Single(_ps.Invoke("'cmd-b' | Invoke-SentinelCommand 'echo piped' -Confirm:$false")));
+        Assert.Equal(("cmd-b", "piped\n"), (piped.Machine, piped.Output));
+        var named = Result(Assert.Single(_ps.Invoke("Invoke-SentinelCommand -Name cmd-a -Command 'echo named' -Confirm:$false")));
+        Assert.Equal(("cmd-a", "named\n"), (named.Machine, named.Output));
+    }
+
+    [Fact]
+    public void Output_is_shown_while_the_command_still_runs()
+    {
+        var gate = Path.Combine(Path.GetTempPath(), "sentinel-ps-gate-" + Guid.NewGuid().ToString("N"));
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _ps.Runspace;
+        var seen = new ManualResetEventSlim();
+        ps.Streams.Information.DataAdded += (_, e) =>
+        {
+            if (ps.Streams.Information[e.Index].MessageData.ToString() == "[cmd-a] waiting") seen.Set();
+        };
+        ps.AddScript($"Invoke-SentinelCommand -Name cmd-a -Command \"sh -c 'echo waiting; while [ ! -e {gate} ]; do sleep 0.2; done; echo done >&2; exit 4'\" -TimeoutSec 120 -Confirm:$false");
+        var running = ps.BeginInvoke();
+        try
+        {
+            Assert.True(seen.Wait(TimeSpan.FromSeconds(60)), "the first line was not shown");
+            Assert.False(running.IsCompleted, "the line was shown while the command waited for the test");
+            File.WriteAllText(gate, "");
+            var r = Result(Assert.Single(ps.EndInvoke(running)));
+            Assert.Equal(("Completed", (int?)4, "waiting\n", "done\n"), (r.State, r.ExitCode, r.Output, r.ErrorOutput));
+            Assert.Empty(ps.Streams.Error); // a non-zero exit code is a result, not an error
+            Assert.Contains(ps.Streams.Information, i => i.MessageData.ToString() == "[cmd-a stderr] done");
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+    }
+
+    [Fact]
+    public void A_machine_that_refuses_is_an_error_and_the_others_go_on()
+    {
+        var (output, errors) = _ps.InvokeWithErrors("Invoke-SentinelCommand -Name cmd-a, cmd-c -Command 'echo hi' -Confirm:$false");
+        var results = output.Select(Result).ToDictionary(r => r.Machine);
+        Assert.Equal("Completed", results["cmd-a"].State);
+        Assert.Equal("Refused", results["cmd-c"].State);
+        Assert.Contains("--allow-command", results["cmd-c"].Refused);
+        var e = Assert.Single(errors);
+        Assert.StartsWith("Sentinel.CommandRefused,", e.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.PermissionDenied, e.CategoryInfo.Category);
+        Assert.Contains("cmd-c", e.ToString());
+        Assert.Contains("-AllowCommand", e.ErrorDetails.RecommendedAction);
+
+        var unknown = _ps.InvokeWithErrors("Invoke-SentinelCommand -Name nosuch -Command 'echo hi' -Confirm:$false");
+        Assert.StartsWith("Sentinel.MachineNotFound,", Assert.Single(unknown.Errors).FullyQualifiedErrorId);
+        var newline = _ps.InvokeWithErrors("Invoke-SentinelCommand -Name cmd-a -Command \"echo a`nrm -rf /\" -Confirm:$false");
+        Assert.StartsWith("Sentinel.InvalidCommand,", Assert.Single(newline.Errors).FullyQualifiedErrorId);
+        Assert.Contains("U+000A", newline.Errors[0].ToString());
+    }
+
+    [Fact]
+    public void WhatIf_runs_nothing_and_the_audit_log_has_every_request()
+    {
+        var marker = "whatif-" + Guid.NewGuid().ToString("N")[..8];
+        _ps.Host.TakeOutput();
+        Assert.Empty(_ps.Invoke($"Get-SentinelMachine -Name cmd-a | Invoke-SentinelCommand 'echo {marker}' -WhatIf"));
+        var shown = _ps.Host.TakeOutput();
+        Assert.Contains($"Run 'echo {marker}'", shown);
+        Assert.Contains("cmd-a (master at", shown);
+        Assert.DoesNotContain(_ps.Invoke("Get-SentinelAuditLog -Last 1000"), a => ((string)a.Properties["Command"].Value).Contains(marker));
+
+        Result(Assert.Single(_ps.Invoke($"Invoke-SentinelCommand -Name cmd-b -Command 'echo {marker}' -Confirm:$false")));
+        var entry = Assert.Single(_ps.Invoke("Get-SentinelAuditLog -Machine cmd-b -User local -Last 1000"), o => (string)o.Properties["Command"].Value == $"echo {marker}");
+        Assert.Equal("Sentinel.Commands.AuditEntry", entry.BaseObject.GetType().FullName);
+        Assert.Equal(["command", "accepted", "admin"], new[] { "Action", "Outcome", "Role" }.Select(n => entry.Properties[n].Value));
+        _ps.Runspace.SessionStateProxy.SetVariable("entry", entry);
+        Assert.Equal(["cmd-b", "completed", 0], _ps.Invoke("$entry.Results[0].Machine; $entry.Results[0].Outcome; $entry.Results[0].ExitCode").Select(o => o.BaseObject));
+        Assert.Empty(_ps.Invoke("Get-SentinelAuditLog -User nobody"));
+        Assert.Empty(_ps.Invoke("Get-SentinelAuditLog -Since ([datetime]::Now.AddHours(1))"));
+        var table = _ps.Render("Get-SentinelAuditLog -Machine cmd-b -Last 1");
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(table, @"local\s+echo whatif-\w+\s+cmd-b completed 0"), table);
+    }
+
+    [Fact]
+    public void Stopping_the_cmdlet_kills_the_command_on_the_machine()
+    {
+        var tag = Testing.ProcessTable.UniqueSleep();
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _ps.Runspace;
+        ps.AddScript($"Invoke-SentinelCommand -Name cmd-b -Command \"sh -c 'sleep {tag} & sleep {tag}'\" -TimeoutSec 600 -Confirm:$false");
+        var running = ps.BeginInvoke();
+        LocalBenchmarkTests.WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 2, "the command's two sleeps did not start", seconds: 30);
+        ps.Stop(); // what Ctrl+C does
+        Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
+        LocalBenchmarkTests.WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 0, "a sleep outlived the stopped cmdlet", seconds: 30);
+        Assert.True(running.IsCompleted);
+    }
+
+    [Fact]
+    public void It_asks_before_running_because_its_impact_is_high()
+    {
+        var attribute = (CmdletAttribute)Assert.Single(_ps.Invoke(
+            "(Get-Command Invoke-SentinelCommand).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)")).BaseObject;
+        Assert.True(attribute.SupportsShouldProcess);
+        Assert.Equal(ConfirmImpact.High, attribute.ConfirmImpact);
+    }
+}
+
+/// <summary>With no master connected the command cmdlets refuse, saying what to do.</summary>
+public class CommandCmdletWithoutMasterTests : IClassFixture<ModuleTests.Session>
+{
+    private readonly ModuleSession _ps;
+    public CommandCmdletWithoutMasterTests(ModuleTests.Session session) => _ps = session.PS;
+
+    [Fact]
+    public void Without_a_master_they_refuse_rather_than_run_here()
+    {
+        var run = _ps.InvokeWithErrors("Invoke-SentinelCommand -Name localhost -Command 'echo hi' -Confirm:$false");
+        Assert.Empty(run.Output);
+        var e = Assert.Single(run.Errors);
+        Assert.StartsWith("Sentinel.NoMaster,", e.FullyQualifiedErrorId);
+        Assert.Contains("Connect-SentinelMaster", e.ErrorDetails.RecommendedAction);
+        var audit = _ps.InvokeWithErrors("Get-SentinelAuditLog");
+        Assert.StartsWith("Sentinel.NoMaster,", Assert.Single(audit.Errors).FullyQualifiedErrorId);
+    }
+
+    [Fact]
+    public void An_allow_list_pattern_with_a_newline_starts_no_agent()
+    {
+        var (output, errors) = _ps.InvokeWithErrors("Start-SentinelAgent -Master http://127.0.0.1:9 -Name never -AllowCommand 'nvidia-smi *', \"id`nrm *\"");
+        Assert.Empty(output);
+        var e = Assert.Single(errors);
+        Assert.StartsWith("Sentinel.InvalidAllowCommand,", e.FullyQualifiedErrorId);
+        Assert.Contains("U+000A", e.ToString());
+    }
+}
