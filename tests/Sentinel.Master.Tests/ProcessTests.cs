@@ -215,6 +215,10 @@ public class ProcessTests
         using var badUrl = Start("agent", "--master", "login01:8080");
         Assert.Equal(2, badUrl.WaitExit(TimeSpan.FromSeconds(20)));
         Assert.Contains("not an http:// or https:// URL", badUrl.Output);
+        using var dir = new TempDir();
+        using var badHoldOff = Start("master", "--listen", "127.0.0.1:0", "--data", dir.Path, "--alert-hold-off", "later");
+        Assert.Equal(2, badHoldOff.WaitExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains("--alert-hold-off: 'later' is not a duration", badHoldOff.Output);
         await Task.CompletedTask;
     }
 }

@@ -181,7 +181,10 @@ public class ProtocolDocTests
         var jobUpdate = Assert.Single(fleetUpdates, u => u.Jobs.Count > 0);
         Assert.Empty(jobUpdate.Machines);
         Assert.Equal(BenchmarkState.Running, Assert.Single(jobUpdate.Jobs).State);
-        var updates = fleetUpdates.Where(u => u.Jobs.Count == 0).Select(u => Assert.Single(u.Machines)).ToList();
+        var alertUpdate = Assert.Single(fleetUpdates, u => u.Alerts.Count > 0);
+        Assert.Equal((AlertState.Firing, "cpu-high"), (Assert.Single(alertUpdate.Alerts).State, alertUpdate.Alerts[0].RuleId));
+        Assert.True(alertUpdate.Alerts[0].FiredValue > alertUpdate.Alerts[0].Threshold);
+        var updates = fleetUpdates.Where(u => u.Jobs.Count == 0 && u.Alerts.Count == 0).Select(u => Assert.Single(u.Machines)).ToList();
         Assert.Equal(3, updates.Count);
         Assert.Contains(updates, u => u.Machine is not null && u.Sample is null && u.Status == MachineStatus.Online);
         Assert.Contains(updates, u => u.Sample is not null && u.Machine is null);
@@ -230,9 +233,16 @@ public class ProtocolDocTests
         var histories = new List<FleetHistory>();
         var catalogs = new List<List<BenchmarkInfo>>();
         var connectionInfos = new List<ConnectionInfo>();
+        var alertLists = new List<List<Alert>>();
+        var rules = new List<AlertRule>();
         foreach (var example in examples)
         {
             var parsed = JsonNode.Parse(example.Json)!;
+            if (parsed is JsonArray alertArray && alertArray.FirstOrDefault() is JsonObject firstAlert && firstAlert.ContainsKey("ruleId"))
+            {
+                alertLists.Add(Read(example, parsed, Strict.ListAlert));
+                continue;
+            }
             if (parsed is JsonArray array && array.FirstOrDefault() is JsonObject first && first.ContainsKey("cliName"))
             {
                 catalogs.Add(Read(example, parsed, Strict.ListBenchmarkInfo));
@@ -269,6 +279,10 @@ public class ProtocolDocTests
             {
                 histories.Add(Read(example, node, Strict.FleetHistory));
             }
+            else if (node.ContainsKey("metric") && node.ContainsKey("threshold"))
+            {
+                rules.Add(Read(example, node, Strict.AlertRule));
+            }
             else if (node.Count == 1 && node.ContainsKey("connection"))
             {
                 connectionInfos.Add(Read(example, node["connection"]!, Strict.ConnectionInfo));
@@ -278,6 +292,12 @@ public class ProtocolDocTests
                 Assert.Fail($"{example}: a json example this test does not know how to read; map it to its type here");
             }
         }
+
+        var alerts = Assert.Single(alertLists);
+        Assert.Equal([AlertState.Acknowledged, AlertState.Resolved], alerts.Select(a => a.State));
+        Assert.All(alerts, a => Assert.True(a.State == AlertState.Resolved == a.ResolvedAt.HasValue));
+        var rule = Assert.Single(rules);
+        Assert.Equal((AlertMetric.GpuTemperature, 80.0, 75.0), (rule.Metric, rule.Threshold, rule.ClearThreshold!.Value));
 
         var c = Assert.Single(connections);
         Assert.Equal(["connected", "disconnected"], c.Events.Select(e => e.Event));

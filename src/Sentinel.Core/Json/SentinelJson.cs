@@ -42,6 +42,12 @@ namespace Sentinel.Json;
 [JsonSerializable(typeof(ConnectionHistory))]
 [JsonSerializable(typeof(FleetHistory))]
 [JsonSerializable(typeof(List<BenchmarkInfo>))]
+[JsonSerializable(typeof(AlertRule))]
+[JsonSerializable(typeof(List<AlertRule>))]
+[JsonSerializable(typeof(Alert))]
+[JsonSerializable(typeof(List<Alert>))]
+[JsonSerializable(typeof(AlertSilenceRequest))]
+[JsonSerializable(typeof(AlertNotification))]
 public sealed partial class SentinelJsonContext : JsonSerializerContext
 {
     /// <summary>Indented output for people (the CLI's --json).</summary>

@@ -256,6 +256,9 @@ public sealed partial class SampleStore : IAsyncDisposable
                         case ConnectionWork cw:
                             SaveConnection(tx, cw);
                             break;
+                        case AlertWork aw:
+                            SaveAlert(tx, aw);
+                            break;
                     }
                 }
                 foreach (var (boot, seq) in bootMax)
