@@ -21,6 +21,15 @@
         'Invoke-SentinelBenchmark'
         'Get-SentinelBenchmarkResult'
         'Export-SentinelReport'
+        'Get-SentinelAlert'
+        'Confirm-SentinelAlert'
+        'Suspend-SentinelAlert'
+        'Resume-SentinelAlert'
+        'Register-SentinelAlertAction'
+        'Get-SentinelAlertRule'
+        'New-SentinelAlertRule'
+        'Set-SentinelAlertRule'
+        'Remove-SentinelAlertRule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
