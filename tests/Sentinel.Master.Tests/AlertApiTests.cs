@@ -114,6 +114,23 @@ public sealed class AlertApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_machine_that_goes_away_raises_the_offline_alert_which_resolves_when_it_is_back()
+    {
+        var master = Start();
+        Agent("gone01", 10);
+        await Wait.Until(async () => (await Api.Machine(master.Url, "gone01"))?.Status == MachineStatus.Online, TimeSpan.FromSeconds(30), "gone01 is online");
+        var agent = _agents[0];
+        _agents.Remove(agent);
+        await agent.DisposeAsync(); // a goodbye: offline at once
+        var fired = await WaitAlert("offline", "gone01", a => a.State == AlertState.Firing, "the shipped offline rule fires");
+        Assert.Equal((AlertMetric.Offline, AlertSeverity.Critical), (fired.Metric, fired.Severity));
+        Assert.Equal(1, (await Api.Status(master.Url)).AlertsFiring);
+        Agent("gone01", 10);
+        var resolved = await WaitAlert("offline", "gone01", a => a.Id == fired.Id && a.State == AlertState.Resolved, "the offline alert resolves when the machine reports again");
+        Assert.True(resolved.ResolvedAt >= fired.FiredAt);
+    }
+
+    [Fact]
     public async Task Rules_can_be_listed_changed_and_removed_and_bad_ones_are_refused_by_name()
     {
         var master = Start();

@@ -190,6 +190,26 @@ public sealed class AlertEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_database_from_before_alerts_gets_the_alert_tables_and_the_default_rules()
+    {
+        // What an older master left: its tables, without the alert ones and without the mark that the defaults went in.
+        using (var c = _store.OpenRead())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "DROP TABLE alert_rules; DROP TABLE alerts; DELETE FROM meta WHERE key = 'alert_rules_seeded'";
+            cmd.ExecuteNonQuery();
+        }
+        await _store.DisposeAsync();
+        _store = SampleStore.Open(_dir.Path, time: _clock);
+        var e = Engine();
+        Assert.Equal(AlertRules.Defaults.Select(r => r.Id), e.Rules().Select(r => r.Id));
+        Step(e, Node("n1", 10, online: false));
+        Assert.Equal("offline", Assert.Single(e.Open()).RuleId);
+        await _store.FlushAsync();
+        Assert.NotNull(_store.LoadAlert(e.Open()[0].Id));
+    }
+
+    [Fact]
     public void Bad_rules_are_refused_naming_the_field()
     {
         var e = Engine();
