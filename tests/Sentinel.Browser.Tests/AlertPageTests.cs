@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Playwright;
 using Sentinel.Json;
+using Sentinel.Master;
 using Xunit.Abstractions;
 
 namespace Sentinel.Browser.Tests;
@@ -52,5 +53,64 @@ public sealed class AlertPageTests(Chromium chromium, ITestOutputHelper output) 
         output.WriteLine("screenshot: " + await w.ScreenshotAsync("alert-silenced"));
         lock (w.Errors) Assert.True(w.Errors.Count == 0, "page errors:\n" + string.Join("\n", w.Errors));
         Assert.Empty(w.Dialogs);
+    }
+
+    [Fact]
+    public async Task A_viewer_sees_the_alerts_but_gets_no_buttons_to_acknowledge_or_silence_them()
+    {
+        // LiveFleet waits for its agents through the API without a login, so this master and agent are made here.
+        var data = Directory.CreateTempSubdirectory("sentinel-alert-login-").FullName;
+        var fleet = MasterServer.Start(new MasterOptions
+        {
+            Address = System.Net.IPAddress.Loopback, Port = 0, DataPath = data, AlertHoldOff = TimeSpan.Zero, RequireLogin = true, InitialAdminPassword = "admin-password-123",
+        });
+        var agent = new Sentinel.Agent.SentinelAgent(new Sentinel.Agent.AgentOptions
+        {
+            Master = fleet.Url, Name = "alpha", HostId = "host-alpha", Interval = TimeSpan.FromSeconds(1),
+            ReconnectBase = TimeSpan.FromMilliseconds(200), ReconnectCap = TimeSpan.FromSeconds(2),
+        }, new SimSource("alpha"));
+        agent.Start();
+        try
+        {
+            await ViewerSeesNoButtons(fleet);
+        }
+        finally
+        {
+            await agent.DisposeAsync();
+            await fleet.DisposeAsync();
+            try { Directory.Delete(data, true); } catch (IOException) { }
+        }
+    }
+
+    private async Task ViewerSeesNoButtons(MasterServer fleet)
+    {
+        using var http = new HttpClient();
+        async Task<HttpResponseMessage> Send(HttpMethod method, string path, string json, string? token = null)
+        {
+            var request = new HttpRequestMessage(method, new Uri(fleet.Url, path)) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+            if (token is null) request.Headers.Add("X-Sentinel-Request", "1");
+            else request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            return await http.SendAsync(request);
+        }
+        var login = await Send(HttpMethod.Post, "api/login", """{"user":"admin","password":"admin-password-123"}""");
+        var token = System.Text.Json.JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
+        Assert.True((await Send(HttpMethod.Post, "api/users", """{"name":"watcher","password":"watcher-password-1","role":"viewer"}""", token)).IsSuccessStatusCode);
+        Assert.True((await Send(HttpMethod.Post, "api/alerts/rules", """{"id":"mem-test","name":"Memory above 5%","metric":"memory","threshold":5}""", token)).IsSuccessStatusCode);
+
+        await using var w = await chromium.NewPageAsync();
+        await w.Page.GotoAsync(fleet.Url.ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.Load, Timeout = Wait });
+        await w.Page.FillAsync("#login-user", "watcher");
+        await w.Page.FillAsync("#login-password", "watcher-password-1");
+        await w.Page.ClickAsync("#login-submit");
+        await w.Page.Locator("#who").Filter(new LocatorFilterOptions { HasTextString = "watcher (viewer)" }).WaitForAsync(new LocatorWaitForOptions { Timeout = Wait });
+        var row = w.Page.Locator("#alerts-body tr.firing[data-rule='mem-test'][data-machine='alpha']");
+        await row.WaitForAsync(new LocatorWaitForOptions { Timeout = Wait });
+        Assert.Equal(0, await row.Locator("button").CountAsync());
+        output.WriteLine("screenshot: " + await w.ScreenshotAsync("alert-viewer"));
+        // The master is what refuses: a viewer's acknowledge is a 403 whatever the page shows.
+        var viewerLogin = await Send(HttpMethod.Post, "api/login", """{"user":"watcher","password":"watcher-password-1"}""");
+        var viewerToken = System.Text.Json.JsonDocument.Parse(await viewerLogin.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
+        var id = await row.GetAttributeAsync("data-id");
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await Send(HttpMethod.Post, $"api/alerts/{id}/acknowledge", "", viewerToken)).StatusCode);
     }
 }

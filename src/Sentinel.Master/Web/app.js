@@ -428,12 +428,12 @@
   async function poll() {
     if (!conn.polling) return;
     try {
-      const [ms, js] = await Promise.all([api('/api/machines'), api('/api/jobs?limit=50')]);
+      const [ms, js, as] = await Promise.all([api('/api/machines'), api('/api/jobs?limit=50'), api('/api/alerts?state=open')]);
       if (!conn.polling) return;
       page.polls++;
       conn.pollFailures = 0;
       setConn('polling');
-      applySnapshot({ machines: ms, jobs: js });
+      applySnapshot({ machines: ms, jobs: js, alerts: as });
     } catch (e) {
       conn.pollFailures++;
       if (conn.polling) setConn('offline', 'The master does not answer: ' + e.message);
