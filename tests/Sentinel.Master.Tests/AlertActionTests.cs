@@ -66,7 +66,7 @@ public sealed class AlertActionTests : IAsyncLifetime
         await AddRule(new { id = "hot", name = "Hot", metric = "cpu", threshold = 90, clearThreshold = 50, machines = "web01", webhookUrl = $"http://127.0.0.1:{port}/hook/" });
         var cpu = Agent("web01", 99);
 
-        await Wait.Until(() => bodies.Any(b => b.Attempt == 3), TimeSpan.FromSeconds(30), "the third attempt reaches the receiver; log:\n" + Log);
+        await Wait.Until(() => bodies.Any(b => b.Attempt == 3), TimeSpan.FromSeconds(30), () => "the third attempt reaches the receiver; log:\n" + Log);
         Assert.Equal(3, bodies.Count);
         Assert.All(bodies, b => Assert.StartsWith("application/json", b.ContentType));
         Assert.Single(bodies.Select(b => b.Body).Distinct()); // the same notification each time
@@ -78,9 +78,42 @@ public sealed class AlertActionTests : IAsyncLifetime
         Assert.Contains("attempt 1 failed (HTTP 503)", Log);
 
         cpu.Cpu = 10;
-        await Wait.Until(() => bodies.Count == 4, TimeSpan.FromSeconds(30), "the resolve is posted; log:\n" + Log);
+        await Wait.Until(() => bodies.Count == 4, TimeSpan.FromSeconds(30), () => "the resolve is posted; log:\n" + Log);
         var resolved = JsonSerializer.Deserialize(bodies.Last().Body, SentinelJsonContext.Default.AlertNotification)!;
         Assert.Equal(("resolved", AlertState.Resolved, n.Alert.Id), (resolved.Change, resolved.Alert.State, resolved.Alert.Id));
+        listener.Stop();
+        await serving;
+    }
+
+    [Fact]
+    public async Task A_webhook_that_does_not_answer_in_time_is_given_up_on_for_that_attempt_and_retried()
+    {
+        int port = Testing.SentinelProgram.FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/slow/");
+        listener.Start();
+        var held = new List<HttpListenerContext>();
+        int attempts = 0;
+        var serving = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext c;
+                try { c = await listener.GetContextAsync(); } catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
+                if (Interlocked.Increment(ref attempts) == 1)
+                {
+                    lock (held) held.Add(c); // never answered: the master's timeout must end the attempt
+                    continue;
+                }
+                c.Response.StatusCode = 204;
+                c.Response.Close();
+            }
+        });
+        Start(o => o with { AlertWebhookTimeout = TimeSpan.FromMilliseconds(500), AlertWebhookRetryDelay = TimeSpan.FromMilliseconds(50) });
+        await AddRule(new { id = "hot", name = "Hot", metric = "cpu", threshold = 90, webhookUrl = $"http://127.0.0.1:{port}/slow/" });
+        Agent("slow01", 99);
+        await Wait.Until(() => Log.Contains("took it on attempt 2", StringComparison.Ordinal), TimeSpan.FromSeconds(30), () => "the second attempt is taken; log:\n" + Log);
+        Assert.Contains("attempt 1 failed (no answer within 0.5 s)", Log);
         listener.Stop();
         await serving;
     }
@@ -92,7 +125,7 @@ public sealed class AlertActionTests : IAsyncLifetime
         Start(o => o with { AlertWebhookRetryDelay = TimeSpan.FromMilliseconds(50), AlertWebhookAttempts = 2 });
         await AddRule(new { id = "hot", name = "Hot", metric = "cpu", threshold = 90, webhookUrl = $"http://127.0.0.1:{closed}/nobody" });
         Agent("lonely01", 99);
-        await Wait.Until(() => Log.Contains("failed after 2 attempts", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the master gives up; log:\n" + Log);
+        await Wait.Until(() => Log.Contains("failed after 2 attempts", StringComparison.Ordinal), TimeSpan.FromSeconds(60), () => "the master gives up; log:\n" + Log);
         Assert.Contains("attempt 1 failed", Log);
     }
 

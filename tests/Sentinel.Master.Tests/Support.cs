@@ -76,6 +76,18 @@ internal static class Wait
     }
 
     public static Task Until(Func<bool> condition, TimeSpan timeout, string what) => Until(() => Task.FromResult(condition()), timeout, what);
+
+    /// <summary>As above, with a message made at the failure (say, the log as it is then).</summary>
+    public static async Task Until(Func<bool> condition, TimeSpan timeout, Func<string> what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (condition()) return;
+            await Task.Delay(50);
+        }
+        Assert.Fail($"timed out after {timeout.TotalSeconds} s waiting until {what()}");
+    }
 }
 
 internal static class Api

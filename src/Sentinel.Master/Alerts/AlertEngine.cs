@@ -19,6 +19,7 @@ internal sealed class AlertRequestException(int status, string code, string mess
 internal sealed class AlertEngine
 {
     private readonly object _lock = new();
+    private readonly object _ruleChange = new();
     private readonly TimeProvider _time;
     private readonly SampleStore _store;
     private readonly Action<Alert, AlertRule, string> _notify;
@@ -84,13 +85,20 @@ internal sealed class AlertEngine
     public AlertRule AddRule(AlertRule input)
     {
         var rule = Validated(input);
-        lock (_lock)
+        // Rule changes take turns; the disk write happens outside the evaluation lock, so a tick never waits on it.
+        lock (_ruleChange)
         {
-            if (_rules.Any(r => r.Id == rule.Id))
-                throw new AlertRequestException(409, "rule-exists", $"a rule with id '{rule.Id}' exists; change it with PUT /api/alerts/rules/{rule.Id} or choose another id");
+            lock (_lock)
+            {
+                if (_rules.Any(r => r.Id == rule.Id))
+                    throw new AlertRequestException(409, "rule-exists", $"a rule with id '{rule.Id}' exists; change it with PUT /api/alerts/rules/{rule.Id} or choose another id");
+            }
             _store.SaveAlertRule(rule);
-            _rules = [.. _rules, rule];
-            _fullPassDue = true;
+            lock (_lock)
+            {
+                _rules = [.. _rules, rule];
+                _fullPassDue = true;
+            }
         }
         return rule;
     }
@@ -106,28 +114,37 @@ internal sealed class AlertEngine
         });
         if (input.Id is { Length: > 0 } given && given != id)
             throw new AlertRequestException(400, "bad-request", $"id: the body says '{given}' but the path says '{id}'; a rule's id cannot change");
-        lock (_lock)
+        lock (_ruleChange)
         {
-            int i = _rules.FindIndex(r => r.Id == id);
-            if (i < 0) throw new AlertRequestException(404, "rule-not-found", $"no alert rule '{id}'");
+            lock (_lock)
+            {
+                if (!_rules.Any(r => r.Id == id)) throw new AlertRequestException(404, "rule-not-found", $"no alert rule '{id}'");
+            }
             _store.SaveAlertRule(rule);
-            var list = _rules.ToList();
-            list[i] = rule;
-            _rules = list;
-            ForgetRule(id);
-            _fullPassDue = true;
+            lock (_lock)
+            {
+                _rules = _rules.Select(r => r.Id == id ? rule : r).ToList();
+                ForgetRule(id);
+                _fullPassDue = true;
+            }
         }
         return rule;
     }
 
     public bool RemoveRule(string id)
     {
-        lock (_lock)
+        lock (_ruleChange)
         {
-            if (!_rules.Any(r => r.Id == id)) return false;
+            lock (_lock)
+            {
+                if (!_rules.Any(r => r.Id == id)) return false;
+            }
             _store.DeleteAlertRule(id);
-            _rules = _rules.Where(r => r.Id != id).ToList();
-            ForgetRule(id);
+            lock (_lock)
+            {
+                _rules = _rules.Where(r => r.Id != id).ToList();
+                ForgetRule(id);
+            }
         }
         return true;
     }
