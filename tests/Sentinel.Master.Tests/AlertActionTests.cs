@@ -148,7 +148,7 @@ public sealed class AlertActionTests : IAsyncLifetime
         foreach (var name in names) Agent(name, 99);
 
         await Wait.Until(() => File.Exists(outFile) && File.ReadAllLines(outFile).Length >= names.Length, TimeSpan.FromSeconds(60),
-            "every machine's alert ran the command; log:\n" + Log);
+            () => "every machine's alert ran the command; log:\n" + Log);
         var lines = File.ReadAllLines(outFile);
         Assert.Equal(names.Order(StringComparer.Ordinal), lines.Select(l => l.Split('|')[1..^1]).Select(p => string.Join("|", p)).Order(StringComparer.Ordinal));
         Assert.All(lines, l => Assert.StartsWith("firing|", l));

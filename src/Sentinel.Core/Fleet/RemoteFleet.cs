@@ -220,7 +220,7 @@ public sealed class RemoteFleet : IFleet
                 seen[a.Id] = a.ChangedAt;
                 if (!first) yield return a; // what was there when the watch began is not a change
             }
-            first = false;
+            if (alerts is not null) first = false;
             await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -45,8 +45,9 @@ public sealed class RegisterSentinelAlertActionCommand : SentinelCmdlet
                     events.GenerateEvent(id, master, [alert], null);
                 }
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
+                // Unregister-Event, or the session let go of the master (Disconnect-SentinelMaster): the watch ends.
             }
             finally
             {
