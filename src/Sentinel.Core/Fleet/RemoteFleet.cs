@@ -197,13 +197,16 @@ public sealed class RemoteFleet : IFleet
         => SendAsync<object>(HttpMethod.Delete, "api/alerts/rules/" + Uri.EscapeDataString(id), null, null, cancellationToken);
 
     /// <summary>
-    /// Every change of an alert from now on (fired, acknowledged, silenced, resolved), each as it is after the change. Polls the
-    /// master every <paramref name="interval"/>; a master that cannot be reached is tried again at the next poll.
+    /// Every change of an alert after <paramref name="baseline"/> (fired, acknowledged, silenced, resolved), each as it is after the
+    /// change. Polls the master every <paramref name="interval"/>; a master that cannot be reached is tried again at the next poll.
+    /// Without a baseline, the first answer is the baseline; a caller that must not miss a change made right after it
+    /// starts watching reads one first (<see cref="GetAlertsAsync"/> with openOnly false) and passes it.
     /// </summary>
-    public async IAsyncEnumerable<Alert> WatchAlertsAsync(TimeSpan interval, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<Alert> WatchAlertsAsync(TimeSpan interval, IReadOnlyList<Alert>? baseline = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var seen = new Dictionary<long, DateTimeOffset>();
-        bool first = true;
+        var seen = (baseline ?? []).ToDictionary(a => a.Id, a => a.ChangedAt);
+        bool first = baseline is null;
         while (!cancellationToken.IsCancellationRequested)
         {
             IReadOnlyList<Alert>? alerts = null;

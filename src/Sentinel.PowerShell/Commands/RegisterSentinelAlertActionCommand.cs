@@ -29,6 +29,17 @@ public sealed class RegisterSentinelAlertActionCommand : SentinelCmdlet
     protected override void EndProcessing()
     {
         var master = ConnectedMaster();
+        // What is there now is read before this returns: a change made right after is a change, whenever the first poll runs.
+        IReadOnlyList<Alert> baseline;
+        try
+        {
+            baseline = Await(master.GetAlertsAsync(openOnly: false, cancellationToken: CancellationToken));
+        }
+        catch (Fleet.FleetException e)
+        {
+            ThrowTerminatingError(Error(e, master.Description));
+            return;
+        }
         var id = SourceIdentifier ?? "Sentinel.Alert." + Interlocked.Increment(ref s_count);
         var events = Events;
         var subscriber = events.SubscribeEvent(null, null, id, null, ScriptBlock, false, false);
@@ -40,7 +51,7 @@ public sealed class RegisterSentinelAlertActionCommand : SentinelCmdlet
         {
             try
             {
-                await foreach (var alert in master.WatchAlertsAsync(interval, stop.Token).ConfigureAwait(false))
+                await foreach (var alert in master.WatchAlertsAsync(interval, baseline, stop.Token).ConfigureAwait(false))
                 {
                     events.GenerateEvent(id, master, [alert], null);
                 }
