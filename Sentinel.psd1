@@ -23,6 +23,15 @@
         'Export-SentinelReport'
         'Invoke-SentinelCommand'
         'Get-SentinelAuditLog'
+        'Get-SentinelAlert'
+        'Confirm-SentinelAlert'
+        'Suspend-SentinelAlert'
+        'Resume-SentinelAlert'
+        'Register-SentinelAlertAction'
+        'Get-SentinelAlertRule'
+        'New-SentinelAlertRule'
+        'Set-SentinelAlertRule'
+        'Remove-SentinelAlertRule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

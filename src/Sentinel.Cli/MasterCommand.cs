@@ -4,7 +4,7 @@ using Sentinel.Master.Http;
 
 namespace Sentinel.Cli;
 
-/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T] [--tls-cert FILE --tls-key FILE | --tls-pfx FILE] [--require-login] [--admin-password-file F]</c>.</summary>
+/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T] [--tls-cert FILE --tls-key FILE | --tls-pfx FILE] [--require-login] [--admin-password-file F] [--alert-hold-off 30s] [--allow-alert-commands]</c>.</summary>
 internal static class MasterCommand
 {
     public static Command Create()
@@ -19,11 +19,13 @@ internal static class MasterCommand
         var requireLogin = new Option<bool>("--require-login") { Description = "Ask for a login on the page and the API even on loopback (beyond loopback one is always needed)." };
         var adminPassword = new Option<string?>("--admin-password-file") { Description = "A file whose first line is the password of the 'admin' user made at the first start that needs a login; otherwise a random one is printed once." };
         var viewerTimeout = new Option<string>("--viewer-timeout") { Description = "A live-page viewer whose connection takes nothing for this long (it stopped reading) is closed: 1s to 1h.", DefaultValueFactory = _ => "30s" };
+        var holdOff = new Option<string>("--alert-hold-off") { Description = "After a start, alerts wait this long before firing, so reconnecting agents do not all raise alerts at once (0 for none).", DefaultValueFactory = _ => "30s" };
+        var allowAlertCommands = new Option<bool>("--allow-alert-commands") { Description = "Let alert rules run a program on the master (program and arguments, never a shell; see docs/alerts.md)." };
         var command = new Command("master", "Run a master: agents connect to it, it stores their samples and serves the API and the live page (open its address in a browser). Stops cleanly on Ctrl+C or SIGTERM.");
         command.Options.Add(listen);
         command.Options.Add(data);
         command.Options.Add(token);
-        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword, requireLogin, adminPassword, viewerTimeout })
+        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword, requireLogin, adminPassword, viewerTimeout, holdOff, allowAlertCommands })
         {
             command.Options.Add(o);
         }
@@ -51,6 +53,8 @@ internal static class MasterCommand
                     RequireLogin = parse.GetValue(requireLogin),
                     InitialAdminPassword = AdminPassword(parse.GetValue(adminPassword)),
                     ViewerSendTimeout = viewerSendTimeout,
+                    AlertHoldOff = parse.GetValue(holdOff) is "0" or "0s" ? TimeSpan.Zero : CliParse.Duration("--alert-hold-off", parse.GetValue(holdOff)!),
+                    AllowAlertCommands = parse.GetValue(allowAlertCommands),
                 });
                 ConsoleLog.Line($"agents: sentinel agent --master {master.Url.ToString().TrimEnd('/')}");
                 try

@@ -12,13 +12,15 @@ namespace Sentinel.Master;
 /// <summary>The REST API under /api (docs/api.md). JSON in camelCase; errors as {"error":{"code","message"}}.</summary>
 internal sealed class Api(MasterContext ctx)
 {
+    private readonly AlertApi _alerts = new(ctx);
+
     public async Task HandleAsync(HttpContext http, Auth.Principal who, CancellationToken ct)
     {
         var req = http.Request;
         var path = req.Path.TrimEnd('/');
         if (path.Length == 0) path = "/";
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
-        if (await AuthRoutes(http, who, parts).ConfigureAwait(false))
+        if (await AuthRoutes(http, who, parts).ConfigureAwait(false) || await _alerts.HandleAsync(http, who, parts).ConfigureAwait(false))
         {
             return;
         }
@@ -400,6 +402,7 @@ internal sealed class Api(MasterContext ctx)
     {
         var (online, offline, connected) = ctx.Fleet.Counts();
         var s = ctx.Store.Stats;
+        var alerts = ctx.Alerts.Counts();
         return new MasterStatus
         {
             Version = ctx.Version,
@@ -423,6 +426,8 @@ internal sealed class Api(MasterContext ctx)
             DataPath = ctx.Options.DataPath,
             JobsRunning = ctx.Jobs.RunningCount(),
             JobsFinished = ctx.Store.CountFinishedJobs(),
+            AlertsFiring = alerts.Firing,
+            AlertsOpen = alerts.Open,
         };
     }
 

@@ -74,6 +74,16 @@ internal sealed class FleetState
         return changed;
     }
 
+    /// <summary>What alert rules judge, for the named machines (null: all of them).</summary>
+    public List<Alerts.MachineFacts> AlertFacts(IEnumerable<string>? names)
+    {
+        lock (Lock)
+        {
+            var entries = names is null ? _byName.Values.ToList() : names.Select(n => _byName.GetValueOrDefault(n)).OfType<MachineEntry>().ToList();
+            return entries.Select(e => new Alerts.MachineFacts(e.Name, e.Tags, e.Status == MachineStatus.Online, e.Latest)).ToList();
+        }
+    }
+
     /// <summary>Takes what changed since the last call, for the viewers.</summary>
     public List<Protocol.MachineUpdate> TakeChanges(string source)
     {

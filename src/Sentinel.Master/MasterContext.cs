@@ -16,6 +16,9 @@ internal sealed class MasterContext
     public Commands.CommandManager Commands { get; set; } = null!;
     /// <summary>Users, tokens, sessions and the failure throttle.</summary>
     public required Auth.AuthService Auth { get; init; }
+    /// <summary>Alert rules and alerts; set right after the context is made.</summary>
+    public Alerts.AlertEngine Alerts { get; set; } = null!;
+    public Alerts.AlertActions AlertActions { get; set; } = null!;
     public required string Version { get; init; }
     public required string Source { get; init; }
     public DateTimeOffset StartedAt { get; init; }

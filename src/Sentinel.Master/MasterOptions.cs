@@ -31,6 +31,19 @@ public sealed record MasterOptions
     /// <summary>How often agents that answer pings are pinged, for the round trip the page shows.</summary>
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(10);
     public StoreOptions Store { get; init; } = new();
+    /// <summary>After the start, alerts wait this long before firing, so agents reconnecting to a restarted master do not
+    /// all raise alerts at once (three 10 s agent intervals by default). Zero: alerts fire at once.</summary>
+    public TimeSpan AlertHoldOff { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Let alert rules run a program on the master (off by default: a rule with a command is refused).</summary>
+    public bool AllowAlertCommands { get; init; }
+    /// <summary>How long one webhook POST may take.</summary>
+    public TimeSpan AlertWebhookTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Webhook attempts in all (the first and the retries).</summary>
+    public int AlertWebhookAttempts { get; init; } = 4;
+    /// <summary>The wait before the first retry; it doubles for each further one.</summary>
+    public TimeSpan AlertWebhookRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>An alert command still running after this is killed.</summary>
+    public TimeSpan AlertCommandTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Log lines (the CLI prints them; PowerShell keeps them for Receive-Job-like inspection).</summary>
     public Action<string>? Log { get; init; }
     /// <summary>Serve HTTPS and WSS with this certificate (it must hold its private key; see

@@ -46,6 +46,8 @@ public sealed class MasterServer : IAsyncDisposable
         audit.CloseDangling();
         ctx.Commands = new Commands.CommandManager(fleet, audit, time, ctx.Log);
         ctx.Jobs = new Jobs.JobManager(fleet, store, time, ctx.Log) { Audit = audit };
+        ctx.AlertActions = new Alerts.AlertActions(options, ctx.Source, ctx.Log);
+        ctx.Alerts = new Alerts.AlertEngine(time, options.AlertHoldOff, store, options.AllowAlertCommands, ctx.AlertActions.Notify);
         _ctx = ctx;
         _api = new Api(ctx);
         _net = new NetTestEndpoint(ctx);
@@ -250,6 +252,7 @@ public sealed class MasterServer : IAsyncDisposable
             await _http.StopAsync().ConfigureAwait(false);
         }
         await _ctx.Viewers.DisposeAsync().ConfigureAwait(false);
+        await _ctx.AlertActions.DisposeAsync().ConfigureAwait(false);
         await _ctx.Store.DisposeAsync().ConfigureAwait(false);
         _ctx.Log("master stopped");
     }

@@ -79,12 +79,12 @@ internal sealed class ViewerHub : IAsyncDisposable
     }
 
     private static byte[] SnapshotFrame(MasterContext ctx)
-        => Frames.Write(MessageTypes.Snapshot, new Snapshot { Machines = ctx.Fleet.Snapshot(ctx.Source), Jobs = ctx.Jobs.List(20) }, SentinelJsonContext.Default.Snapshot);
+        => Frames.Write(MessageTypes.Snapshot, new Snapshot { Machines = ctx.Fleet.Snapshot(ctx.Source), Jobs = ctx.Jobs.List(20), Alerts = ctx.Alerts.Open() }, SentinelJsonContext.Default.Snapshot);
 
     /// <summary>Collects changes (and offline transitions) and sends them to every viewer.</summary>
     internal void Tick()
     {
-        if (_context() is not { } ctx) return; // the master is still being put together
+        if (_context() is not { Alerts: not null } ctx) return; // the master is still being put together
         if (Interlocked.Exchange(ref _ticking, 1) == 1) return; // a slow tick is never overlapped by the next
         try
         {
@@ -120,8 +120,11 @@ internal sealed class ViewerHub : IAsyncDisposable
             ctx.Commands.Tick();
             var changes = ctx.Fleet.TakeChanges(ctx.Source);
             var jobs = ctx.Jobs.TakeChanges();
-            if (changes.Count == 0 && jobs.Count == 0) return;
-            var frame = Frames.Write(MessageTypes.Update, new FleetUpdate { Machines = changes, Jobs = jobs }, SentinelJsonContext.Default.FleetUpdate);
+            // Alerts are judged on what changed this tick (new samples, machines gone offline or back), plus time-driven steps.
+            ctx.Alerts.Evaluate(ctx.Fleet.AlertFacts(changes.Select(c => c.Name)), () => ctx.Fleet.AlertFacts(null));
+            var alerts = ctx.Alerts.TakeChanges();
+            if (changes.Count == 0 && jobs.Count == 0 && alerts.Count == 0) return;
+            var frame = Frames.Write(MessageTypes.Update, new FleetUpdate { Machines = changes, Jobs = jobs, Alerts = alerts }, SentinelJsonContext.Default.FleetUpdate);
             Viewer[] viewers;
             lock (_viewers) viewers = _viewers.ToArray();
             foreach (var v in viewers) v.Enqueue(frame);

@@ -57,6 +57,15 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>The connected master (alerts live there); a terminating error when the session has none.</summary>
+    protected Fleet.RemoteFleet ConnectedMaster()
+    {
+        if (Session.Connected is { } master) return master;
+        ThrowTerminatingError(Error("NoMaster", ErrorCategory.InvalidOperation, null, "Alerts are kept by a master, and this session is connected to none.",
+            "Start-SentinelMaster, or Connect-SentinelMaster -Url http://HOST:PORT."));
+        return null!;
+    }
+
     /// <summary>An ErrorRecord with a Sentinel.* id, a category, the object at fault and what to do about it.</summary>
     protected internal static ErrorRecord Error(string id, ErrorCategory category, object? target, string message, string? recommendedAction = null)
     {
@@ -79,6 +88,9 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
             "BadRequest" => (ErrorCategory.InvalidArgument, "Check the parameter the message names."),
             "NoMachines" => (ErrorCategory.ResourceUnavailable, "Start an agent on the machines (Start-SentinelAgent, or sentinel agent --master URL); Get-SentinelMachine -Status Offline lists those that went away."),
             "JobNotFound" => (ErrorCategory.ObjectNotFound, "Get-SentinelBenchmarkResult lists the results and their JobIds."),
+            "AlertNotFound" => (ErrorCategory.ObjectNotFound, "Get-SentinelAlert -State Open lists the open alerts and their Ids."),
+            "AlertRuleNotFound" => (ErrorCategory.ObjectNotFound, "Get-SentinelAlertRule lists the rules and their Ids."),
+            "AlertRuleExists" => (ErrorCategory.ResourceExists, "Choose another -Id, or change that rule with Set-SentinelAlertRule."),
             "Unauthorized" => (ErrorCategory.PermissionDenied, "Connect with the right credentials."),
             _ => (ErrorCategory.ProtocolError, "Check that the URL is a Sentinel master of the same version."),
         };

@@ -21,12 +21,17 @@ public sealed class LiveFleet : IAsyncDisposable
     public MasterServer Master { get; }
     public Uri Url => Master.Url;
 
-    private LiveFleet() => Master = MasterServer.Start(new MasterOptions { Address = IPAddress.Loopback, Port = 0, DataPath = _data });
+    private LiveFleet(Func<MasterOptions, MasterOptions>? tweak = null)
+    {
+        var options = new MasterOptions { Address = IPAddress.Loopback, Port = 0, DataPath = _data };
+        Master = MasterServer.Start(tweak?.Invoke(options) ?? options);
+    }
 
     /// <summary>A master and one agent per name, each sampling every <paramref name="interval"/>, all online when this returns.</summary>
-    public static async Task<LiveFleet> StartAsync(IEnumerable<string> names, TimeSpan? interval = null, TimeSpan? onlineWithin = null)
+    public static async Task<LiveFleet> StartAsync(IEnumerable<string> names, TimeSpan? interval = null, TimeSpan? onlineWithin = null,
+        Func<MasterOptions, MasterOptions>? options = null)
     {
-        var fleet = new LiveFleet();
+        var fleet = new LiveFleet(options);
         var list = names.ToList();
         foreach (var name in list) fleet.AddAgent(name, interval ?? TimeSpan.FromSeconds(1));
         await fleet.WaitOnlineAsync(list.Count, onlineWithin ?? TimeSpan.FromSeconds(30));

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -67,6 +68,24 @@ public class ProcessTests
         // Three 1 s intervals after its last sample, plus the 100 ms sweep and polling; slack for a loaded CI machine.
         Assert.InRange(offlineAfter.TotalSeconds, 2.5, 6.0);
         Assert.Contains("agent 'killed' disconnected", master.Output);
+    });
+
+    [Fact]
+    public Task The_programs_master_takes_alert_hold_off_and_logs_the_offline_alert_of_a_killed_agent() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        // Without --alert-hold-off 0 the alert would wait the default 30 s, past this test's waits.
+        using var master = Start("master", "--listen", $"127.0.0.1:{port}", "--data", dir.Path, "--alert-hold-off", "0");
+        await WaitForApi(url);
+        using var agent = Start("agent", "--master", url.ToString(), "--name", "proc01", "--interval", "1s");
+        await Wait.Until(async () => (await Api.Machine(url, "proc01"))?.Status == MachineStatus.Online, TimeSpan.FromSeconds(20), "the agent is online");
+        agent.Signal("KILL");
+        await Wait.Until(() => master.Output.Contains("firing: Machine offline on proc01", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the master logs the offline alert");
+        var alerts = (await Api.Http.GetFromJsonAsync(new Uri(url, "api/alerts?state=open"), global::Sentinel.Json.SentinelJsonContext.Default.ListAlert))!;
+        Assert.Equal(("offline", AlertState.Firing), (Assert.Single(alerts).RuleId, alerts[0].State));
+        Assert.Equal(1, (await Api.Status(url)).AlertsFiring);
     });
 
     [Fact]
@@ -183,6 +202,10 @@ public class ProcessTests
         using var badUrl = Start("agent", "--master", "login01:8080");
         Assert.Equal(2, badUrl.WaitExit(TimeSpan.FromSeconds(20)));
         Assert.Contains("not an http:// or https:// URL", badUrl.Output);
+        using var dir = new TempDir();
+        using var badHoldOff = Start("master", "--listen", "127.0.0.1:0", "--data", dir.Path, "--alert-hold-off", "later");
+        Assert.Equal(2, badHoldOff.WaitExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains("--alert-hold-off: 'later' is not a duration", badHoldOff.Output);
         await Task.CompletedTask;
     }
 

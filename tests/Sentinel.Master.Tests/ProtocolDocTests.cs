@@ -185,7 +185,10 @@ public class ProtocolDocTests
         var jobUpdate = Assert.Single(fleetUpdates, u => u.Jobs.Count > 0);
         Assert.Empty(jobUpdate.Machines);
         Assert.Equal(BenchmarkState.Running, Assert.Single(jobUpdate.Jobs).State);
-        var updates = fleetUpdates.Where(u => u.Jobs.Count == 0).Select(u => Assert.Single(u.Machines)).ToList();
+        var alertUpdate = Assert.Single(fleetUpdates, u => u.Alerts.Count > 0);
+        Assert.Equal((AlertState.Firing, "cpu-high"), (Assert.Single(alertUpdate.Alerts).State, alertUpdate.Alerts[0].RuleId));
+        Assert.True(alertUpdate.Alerts[0].FiredValue > alertUpdate.Alerts[0].Threshold);
+        var updates = fleetUpdates.Where(u => u.Jobs.Count == 0 && u.Alerts.Count == 0).Select(u => Assert.Single(u.Machines)).ToList();
         Assert.Equal(3, updates.Count);
         Assert.Contains(updates, u => u.Machine is not null && u.Sample is null && u.Status == MachineStatus.Online);
         Assert.Contains(updates, u => u.Sample is not null && u.Machine is null);
@@ -236,9 +239,16 @@ public class ProtocolDocTests
         var connectionInfos = new List<ConnectionInfo>();
         var commands = new List<Sentinel.Commands.CommandRun>();
         var audits = new List<List<Sentinel.Commands.AuditEntry>>();
+        var alertLists = new List<List<Alert>>();
+        var rules = new List<AlertRule>();
         foreach (var example in examples)
         {
             var parsed = JsonNode.Parse(example.Json)!;
+            if (parsed is JsonArray alertArray && alertArray.FirstOrDefault() is JsonObject firstAlert && firstAlert.ContainsKey("ruleId"))
+            {
+                alertLists.Add(Read(example, parsed, Strict.ListAlert));
+                continue;
+            }
             if (parsed is JsonArray array && array.FirstOrDefault() is JsonObject first && first.ContainsKey("cliName"))
             {
                 catalogs.Add(Read(example, parsed, Strict.ListBenchmarkInfo));
@@ -284,6 +294,10 @@ public class ProtocolDocTests
             {
                 histories.Add(Read(example, node, Strict.FleetHistory));
             }
+            else if (node.ContainsKey("metric") && node.ContainsKey("threshold"))
+            {
+                rules.Add(Read(example, node, Strict.AlertRule));
+            }
             else if (node.Count == 1 && node.ContainsKey("connection"))
             {
                 connectionInfos.Add(Read(example, node["connection"]!, Strict.ConnectionInfo));
@@ -305,6 +319,11 @@ public class ProtocolDocTests
         Assert.Equal(["rejected", "accepted"], audit.Select(e => e.Outcome));
         Assert.Equal(ran.Id, audit[1].Ref);
         Assert.Equal(["completed", "refused-by-agent"], audit[1].Results.Select(r => r.Outcome));
+        var alerts = Assert.Single(alertLists);
+        Assert.Equal([AlertState.Acknowledged, AlertState.Resolved], alerts.Select(a => a.State));
+        Assert.All(alerts, a => Assert.True(a.State == AlertState.Resolved == a.ResolvedAt.HasValue));
+        var rule = Assert.Single(rules);
+        Assert.Equal((AlertMetric.GpuTemperature, 80.0, 75.0), (rule.Metric, rule.Threshold, rule.ClearThreshold!.Value));
 
         var c = Assert.Single(connections);
         Assert.Equal(["connected", "disconnected"], c.Events.Select(e => e.Event));

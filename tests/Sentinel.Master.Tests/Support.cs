@@ -31,6 +31,27 @@ internal sealed class FakeSource(string host = "sim-host") : ISampleSource
     }
 }
 
+/// <summary>Synthetic samples whose CPU figure the test sets: for alert rules on a real agent.</summary>
+internal sealed class DialSource(string host, double cpu) : ISampleSource
+{
+    private double _cpu = cpu;
+    public Inventory Inventory { get; } = new() { HostName = host, CpuModel = "Sim CPU", Cores = 4, Threads = 4, Sockets = 1, NumaNodes = 1, MemoryTotalBytes = 16L << 30 };
+
+    public double Cpu
+    {
+        get => Volatile.Read(ref _cpu);
+        set => Volatile.Write(ref _cpu, value);
+    }
+
+    public MachineSample? Next() => new()
+    {
+        Timestamp = DateTimeOffset.UtcNow,
+        IntervalSeconds = 1,
+        Cpu = new CpuSample { CpuPercent = Cpu, UserPercent = Cpu, IdlePercent = 100 - Cpu },
+        Memory = new MemorySample { TotalBytes = 16L << 30, UsedBytes = 8L << 30, AvailableBytes = 8L << 30, UsedPercent = 50 },
+    };
+}
+
 internal sealed class TempDir : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("sentinel-test-").FullName;
@@ -55,6 +76,18 @@ internal static class Wait
     }
 
     public static Task Until(Func<bool> condition, TimeSpan timeout, string what) => Until(() => Task.FromResult(condition()), timeout, what);
+
+    /// <summary>As above, with a message made at the failure (say, the log as it is then).</summary>
+    public static async Task Until(Func<bool> condition, TimeSpan timeout, Func<string> what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (condition()) return;
+            await Task.Delay(50);
+        }
+        Assert.Fail($"timed out after {timeout.TotalSeconds} s waiting until {what()}");
+    }
 }
 
 internal static class Api

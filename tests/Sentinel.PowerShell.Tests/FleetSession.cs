@@ -6,15 +6,18 @@ namespace Sentinel.PowerShell.Tests;
 /// A session that started a real master and a real agent with the cmdlets (Start-SentinelMaster,
 /// Start-SentinelAgent) and waited for samples. $m and $a hold them.
 /// </summary>
-public sealed class FleetSession : IDisposable
+public class FleetSession : IDisposable
 {
     public ModuleSession PS { get; } = new();
     public string DataPath { get; } = Directory.CreateTempSubdirectory("sentinel-ps-").FullName;
     public const string AgentName = "ps-agent";
 
-    public FleetSession()
+    public FleetSession() : this("") { }
+
+    /// <summary>A session whose master gets <paramref name="masterArguments"/> too (e.g. "-AlertHoldOff 0").</summary>
+    protected FleetSession(string masterArguments)
     {
-        PS.Invoke($"$global:m = Start-SentinelMaster -Port 0 -DataPath '{DataPath}'");
+        PS.Invoke($"$global:m = Start-SentinelMaster -Port 0 -DataPath '{DataPath}' {masterArguments}");
         PS.Invoke($"$global:a = Start-SentinelAgent -Master $m.Url -Name {AgentName} -Interval 300ms -Tag @{{ rack = 'b7' }}");
         var watch = Stopwatch.StartNew();
         while ((long)PS.Invoke("$a.AckedSeq")[0].BaseObject < 5)
@@ -26,6 +29,7 @@ public sealed class FleetSession : IDisposable
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         try { PS.Invoke("Stop-SentinelAgent; Stop-SentinelMaster"); } catch (Xunit.Sdk.XunitException) { }
         PS.Dispose();
         try { Directory.Delete(DataPath, true); } catch (IOException) { }

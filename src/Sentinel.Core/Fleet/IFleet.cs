@@ -71,6 +71,6 @@ public sealed record ResultQuery(string? Benchmark = null, IReadOnlyList<string>
 public sealed class FleetException(string reason, string message, Exception? inner = null) : Exception(message, inner)
 {
     /// <summary>MachineNotFound, JobNotFound, MasterUnreachable, NoHistory, NoMachines, BadRequest, Unauthorized, MasterError,
-    /// InsecureMaster (a token would go in clear text).</summary>
+    /// InsecureMaster (a token would go in clear text), AlertNotFound, AlertRuleNotFound, AlertRuleExists.</summary>
     public string Reason { get; } = reason;
 }

@@ -248,10 +248,78 @@ public sealed class RemoteFleet : IFleet
         return await GetAsync("api/results?" + string.Join("&", q), SentinelJsonContext.Default.ListBenchmarkResult, cancellationToken).ConfigureAwait(false);
     }
 
+    // ------------------------------------------------------------------------------------------- alerts (docs/alerts.md)
+
+    /// <summary>Alerts: the open ones, newest first, then (unless <paramref name="openOnly"/>) those resolved in the last day.</summary>
+    public async Task<IReadOnlyList<Alert>> GetAlertsAsync(bool openOnly, string? machine = null, CancellationToken cancellationToken = default)
+    {
+        var q = new List<string> { "state=" + (openOnly ? "open" : "all"), "limit=1000" };
+        if (machine is not null) q.Add("machine=" + Uri.EscapeDataString(machine));
+        return await GetAsync("api/alerts?" + string.Join("&", q), SentinelJsonContext.Default.ListAlert, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<Alert> GetAlertAsync(long id, CancellationToken cancellationToken = default)
+        => GetAsync("api/alerts/" + id.ToString(System.Globalization.CultureInfo.InvariantCulture), SentinelJsonContext.Default.Alert, cancellationToken);
+
+    public Task<Alert> AcknowledgeAlertAsync(long id, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, $"api/alerts/{id.ToString(System.Globalization.CultureInfo.InvariantCulture)}/acknowledge", "", SentinelJsonContext.Default.Alert, cancellationToken);
+
+    /// <summary>Silences an open alert until <paramref name="until"/>; a time not in the future lifts its silence.</summary>
+    public Task<Alert> SilenceAlertAsync(long id, DateTimeOffset until, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, $"api/alerts/{id.ToString(System.Globalization.CultureInfo.InvariantCulture)}/silence",
+            JsonSerializer.Serialize(new AlertSilenceRequest { Until = until }, SentinelJsonContext.Default.AlertSilenceRequest), SentinelJsonContext.Default.Alert, cancellationToken);
+
+    public async Task<IReadOnlyList<AlertRule>> GetAlertRulesAsync(CancellationToken cancellationToken = default)
+        => await GetAsync("api/alerts/rules", SentinelJsonContext.Default.ListAlertRule, cancellationToken).ConfigureAwait(false);
+
+    public Task<AlertRule> GetAlertRuleAsync(string id, CancellationToken cancellationToken = default)
+        => GetAsync("api/alerts/rules/" + Uri.EscapeDataString(id), SentinelJsonContext.Default.AlertRule, cancellationToken);
+
+    public Task<AlertRule> AddAlertRuleAsync(AlertRule rule, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, "api/alerts/rules", JsonSerializer.Serialize(rule, SentinelJsonContext.Default.AlertRule), SentinelJsonContext.Default.AlertRule, cancellationToken);
+
+    public Task<AlertRule> UpdateAlertRuleAsync(AlertRule rule, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Put, "api/alerts/rules/" + Uri.EscapeDataString(rule.Id), JsonSerializer.Serialize(rule, SentinelJsonContext.Default.AlertRule), SentinelJsonContext.Default.AlertRule, cancellationToken);
+
+    public Task RemoveAlertRuleAsync(string id, CancellationToken cancellationToken = default)
+        => SendAsync<object>(HttpMethod.Delete, "api/alerts/rules/" + Uri.EscapeDataString(id), null, null, cancellationToken);
+
+    /// <summary>
+    /// Every change of an alert after <paramref name="baseline"/> (fired, acknowledged, silenced, resolved), each as it is after the
+    /// change. Polls the master every <paramref name="interval"/>; a master that cannot be reached is tried again at the next poll.
+    /// Without a baseline, the first answer is the baseline; a caller that must not miss a change made right after it
+    /// starts watching reads one first (<see cref="GetAlertsAsync"/> with openOnly false) and passes it.
+    /// </summary>
+    public async IAsyncEnumerable<Alert> WatchAlertsAsync(TimeSpan interval, IReadOnlyList<Alert>? baseline = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var seen = (baseline ?? []).ToDictionary(a => a.Id, a => a.ChangedAt);
+        bool first = baseline is null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            IReadOnlyList<Alert>? alerts = null;
+            try
+            {
+                alerts = await GetAlertsAsync(openOnly: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (FleetException)
+            {
+            }
+            foreach (var a in alerts ?? [])
+            {
+                if (seen.TryGetValue(a.Id, out var at) && at == a.ChangedAt) continue;
+                seen[a.Id] = a.ChangedAt;
+                if (!first) yield return a; // what was there when the watch began is not a change
+            }
+            if (alerts is not null) first = false;
+            await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private Task<T> GetAsync<T>(string path, JsonTypeInfo<T> info, CancellationToken cancellationToken)
         => SendAsync(HttpMethod.Get, path, null, info, cancellationToken);
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, string? json, JsonTypeInfo<T> info, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, string? json, JsonTypeInfo<T>? info, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
@@ -297,6 +365,9 @@ public sealed class RemoteFleet : IFleet
                     HttpStatusCode.NotFound when code == "machine-not-found" => "MachineNotFound",
                     HttpStatusCode.NotFound when code == "job-not-found" => "JobNotFound",
                     HttpStatusCode.NotFound when code == "command-not-found" => "CommandNotFound",
+                    HttpStatusCode.NotFound when code == "alert-not-found" => "AlertNotFound",
+                    HttpStatusCode.NotFound when code == "rule-not-found" => "AlertRuleNotFound",
+                    HttpStatusCode.Conflict when code == "rule-exists" => "AlertRuleExists",
                     HttpStatusCode.BadRequest => "BadRequest",
                     HttpStatusCode.Conflict when code == "no-machines" => "NoMachines",
                     HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => "Unauthorized",
@@ -304,6 +375,7 @@ public sealed class RemoteFleet : IFleet
                 };
                 throw new FleetException(reason, message ?? $"The master answered {(int)response.StatusCode} {response.ReasonPhrase} for {path}");
             }
+            if (info is null) return default!; // an answer without a body (204)
             try
             {
                 return JsonSerializer.Deserialize(body, info) ?? throw new FleetException("MasterError", $"The master sent an empty answer for {path}");

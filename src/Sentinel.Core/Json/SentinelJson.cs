@@ -52,6 +52,12 @@ namespace Sentinel.Json;
 [JsonSerializable(typeof(List<Commands.AuditEntry>))]
 [JsonSerializable(typeof(List<Commands.AuditOutcome>))]
 [JsonSerializable(typeof(List<string>))]
+[JsonSerializable(typeof(AlertRule))]
+[JsonSerializable(typeof(List<AlertRule>))]
+[JsonSerializable(typeof(Alert))]
+[JsonSerializable(typeof(List<Alert>))]
+[JsonSerializable(typeof(AlertSilenceRequest))]
+[JsonSerializable(typeof(AlertNotification))]
 public sealed partial class SentinelJsonContext : JsonSerializerContext
 {
     /// <summary>Indented output for people (the CLI's --json).</summary>

@@ -27,4 +27,8 @@ public sealed class MasterStatus
     public int JobsRunning { get; init; }
     /// <summary>Benchmark jobs that ended (completed, failed or cancelled) and are kept.</summary>
     public int JobsFinished { get; init; }
+    /// <summary>Alerts firing now and neither acknowledged nor silenced.</summary>
+    public int AlertsFiring { get; init; }
+    /// <summary>Alerts open now in any state (firing, acknowledged, silenced).</summary>
+    public int AlertsOpen { get; init; }
 }

@@ -190,6 +190,8 @@ public sealed class Snapshot
 {
     public List<Machine> Machines { get; init; } = [];
     public List<BenchmarkJob> Jobs { get; init; } = [];
+    /// <summary>Alerts open now: firing, acknowledged or silenced.</summary>
+    public List<Alert> Alerts { get; set; } = []; // set, not init: left out by an older master, it stays empty (init-only would read as null)
 }
 
 /// <summary>What changed since the last update: new samples, status changes, new machines, jobs that moved.</summary>
@@ -198,6 +200,8 @@ public sealed class FleetUpdate
     public List<MachineUpdate> Machines { get; init; } = [];
     /// <summary>Jobs whose state, progress or results changed, each whole.</summary>
     public List<BenchmarkJob> Jobs { get; init; } = [];
+    /// <summary>Alerts that fired, resolved, or were acknowledged or silenced, each whole.</summary>
+    public List<Alert> Alerts { get; set; } = []; // set, not init: left out by an older master, it stays empty (init-only would read as null)
 }
 
 /// <summary>One machine's change. <see cref="Machine"/> is set when the machine is new or its inventory or tags changed.</summary>

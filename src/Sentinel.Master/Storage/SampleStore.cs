@@ -36,7 +36,7 @@ public sealed partial class SampleStore : IAsyncDisposable
 {
     private abstract record Work
     {
-        /// <summary>Failed commits this item was in (job states and connection events are tried again, samples are resent by agents).</summary>
+        /// <summary>Failed commits this item was in (job states, connection events and alerts are tried again, samples are resent by agents).</summary>
         public int Attempts { get; init; }
     }
     private sealed record SampleWork(long MachineId, long BootRow, long Seq, MachineSample Sample, IStoreAck? Ack) : Work;
@@ -267,6 +267,9 @@ public sealed partial class SampleStore : IAsyncDisposable
                         case ConnectionWork cw:
                             SaveConnection(_write, cw);
                             break;
+                        case AlertWork aw:
+                            SaveAlert(_write, aw);
+                            break;
                     }
                 }
                 foreach (var (boot, seq) in bootMax)
@@ -313,7 +316,7 @@ public sealed partial class SampleStore : IAsyncDisposable
                     {
                         case RegisterWork r: r.Done.TrySetException(e); break;
                         case FlushWork f: f.Done.TrySetResult(); break;
-                        case JobWork or ConnectionWork:
+                        case JobWork or ConnectionWork or AlertWork:
                             // No agent holds these to send again: keep them for a later commit (a disk may stay full for
                             // a while) unless the item itself seems to be what fails.
                             if (work.Attempts < (e is SqliteException ? 10_000 : 3) && _queue.Writer.TryWrite(work with { Attempts = work.Attempts + 1 }))

@@ -98,6 +98,20 @@ internal static class Schema
             results TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS audit_t ON audit (t);
         CREATE INDEX IF NOT EXISTS audit_ref ON audit (ref);
+        CREATE TABLE IF NOT EXISTS alert_rules (
+            id TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            json TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS alerts (
+            id INTEGER PRIMARY KEY,
+            rule_id TEXT NOT NULL,
+            machine TEXT NOT NULL,
+            state TEXT NOT NULL,
+            fired INTEGER NOT NULL,
+            resolved INTEGER,
+            json TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS alerts_open ON alerts (resolved);
+        CREATE INDEX IF NOT EXISTS alerts_fired ON alerts (fired);
         """;
 
     /// <summary>The headline columns, in insert order after (machine_id, boot, seq, t, interval).</summary>

@@ -153,6 +153,9 @@
   const machines = new Map();     // name -> Machine (with latest)
   const series = new Map();       // name -> Ring of headline figures
   const jobs = new Map();         // id -> BenchmarkJob
+  const alerts = new Map();       // id -> Alert (open ones, and recently resolved)
+  let alertsKnown = false;        // a snapshot or /api/alerts said what is open
+  let myRole = 'admin';           // a master without login lets everyone do everything
   let benchmarks = [];            // /api/benchmarks
   let status = null;              // /api/status
   const selected = new Set();
@@ -313,6 +316,13 @@
     for (const m of data.machines || []) { names.add(m.name); upsertMachine(m); }
     for (const name of [...machines.keys()]) if (!names.has(name)) machines.delete(name);
     for (const j of data.jobs || []) jobs.set(j.id, j);
+    if (Array.isArray(data.alerts)) {
+      // The snapshot lists what is open now: any other open one we held has changed meanwhile; drop it (resolved ones stay as history).
+      const open = new Set(data.alerts.map((a) => a.id));
+      for (const [id, a] of alerts) if (a.state !== 'resolved' && !open.has(id)) alerts.delete(id);
+      for (const a of data.alerts) alerts.set(a.id, a);
+      alertsKnown = true;
+    }
     inventoryDirty = true;
     schedule('all');
   }
@@ -338,6 +348,8 @@
     }
     for (const j of data.jobs || []) jobs.set(j.id, j);
     if ((data.jobs || []).length) { chartsDirty = true; schedule('jobs'); }
+    for (const a of data.alerts || []) alerts.set(a.id, a);
+    if ((data.alerts || []).length) schedule('alerts');
     schedule('machines');
   }
 
@@ -417,12 +429,12 @@
   async function poll() {
     if (!conn.polling) return;
     try {
-      const [ms, js] = await Promise.all([api('/api/machines'), api('/api/jobs?limit=50')]);
+      const [ms, js, as] = await Promise.all([api('/api/machines'), api('/api/jobs?limit=50'), api('/api/alerts?state=open')]);
       if (!conn.polling) return;
       page.polls++;
       conn.pollFailures = 0;
       setConn('polling');
-      applySnapshot({ machines: ms, jobs: js });
+      applySnapshot({ machines: ms, jobs: js, alerts: as });
     } catch (e) {
       conn.pollFailures++;
       if (conn.polling) setConn('offline', 'The master does not answer: ' + e.message);
@@ -444,6 +456,7 @@
       const all = parts.has('all');
       if (all || parts.has('machines')) { renderHeader(); renderTable(); renderDetailLive(); }
       if (all || parts.has('jobs')) { renderJobs(); renderCurrentJob(); renderHeader(); }
+      if (all || parts.has('alerts')) { renderAlerts(); renderHeader(); }
       if (inventoryDirty) renderInventoryViews();
       if (page.firstRenderMs == null && machines.size > 0) {
         drawCharts(true);
@@ -490,14 +503,17 @@
     }
     set('stat-running', running, running > 0);
     set('stat-done', done);
-    const alerts = $('stat-alerts');
-    if (status && typeof status.alertsFiring === 'number') {
-      setText(alerts.querySelector('.v'), status.alertsFiring);
-      alerts.title = 'Alerts firing';
-      alerts.classList.toggle('some', status.alertsFiring > 0);
+    const alertStat = $('stat-alerts');
+    // The live list is newer than the last status poll once a snapshot said what is open.
+    const firing = alertsKnown ? [...alerts.values()].filter((a) => a.state === 'firing').length
+      : status && typeof status.alertsFiring === 'number' ? status.alertsFiring : null;
+    if (firing !== null) {
+      setText(alertStat.querySelector('.v'), firing);
+      alertStat.title = 'Alerts firing (not acknowledged or silenced)';
+      alertStat.classList.toggle('some', firing > 0);
     } else {
-      setText(alerts.querySelector('.v'), '—');
-      alerts.title = 'No alert rules yet';
+      setText(alertStat.querySelector('.v'), '—');
+      alertStat.title = 'No alert rules yet';
     }
     if (status && status.version) setText($('version'), 'master ' + status.version);
   }
@@ -1079,6 +1095,59 @@
     if (!currentJobId && list.length) currentJobId = list[0].id;
   }
 
+  // ---------------------------------------------------------------- alerts
+  const alertOrder = { firing: 0, acknowledged: 1, silenced: 2, resolved: 3 };
+  function fmtAlertValue(a, v) {
+    if (typeof v !== 'number') return '–';
+    if (a.metric === 'offline') return v >= 1 ? 'offline' : 'online';
+    if (a.metric === 'gpuTemperature') return fmtNum(v, 1) + ' °C';
+    if (a.metric === 'load') return fmtNum(v, 2);
+    return fmtNum(v, 1) + '%';
+  }
+
+  function renderAlerts() {
+    const list = [...alerts.values()].sort((a, b) => (alertOrder[a.state] - alertOrder[b.state]) || (b.id - a.id));
+    const open = list.filter((a) => a.state !== 'resolved');
+    const shown = open.concat(list.filter((a) => a.state === 'resolved').slice(0, 20));
+    const canAct = myRole === 'operator' || myRole === 'admin';
+    const rows = shown.map((a) => {
+      const actions = el('td', { class: 'actions' });
+      if (canAct && a.state !== 'resolved') {
+        if (a.state === 'firing') actions.append(el('button', { type: 'button', class: 'ghost small ack', onclick: () => alertAction(a.id, 'acknowledge') }, 'Acknowledge'));
+        if (a.state === 'silenced') actions.append(el('button', { type: 'button', class: 'ghost small unsilence', onclick: () => alertAction(a.id, 'silence', { seconds: 0 }) }, 'Unsilence'));
+        else actions.append(el('button', { type: 'button', class: 'ghost small silence', onclick: () => alertAction(a.id, 'silence', { seconds: 3600 }) }, 'Silence 1 h'));
+      }
+      const by = a.state === 'silenced' && a.silencedBy ? a.silencedBy + ' until ' + fmtTime(a.silencedUntil)
+        : a.acknowledgedBy ? a.acknowledgedBy + ' ' + fmtTime(a.acknowledgedAt) : '';
+      const since = a.state === 'resolved' ? 'resolved ' + fmtTime(a.resolvedAt) : fmtTime(a.firedAt);
+      return el('tr', { class: a.state, dataset: { id: String(a.id), machine: a.machine, rule: a.ruleId } },
+        el('td', null, el('span', { class: 'astate ' + a.state }, a.state)),
+        el('td', null, el('span', { class: 'sev ' + a.severity }, a.severity)),
+        el('td', { class: 'machine' }, a.machine),
+        el('td', { title: a.ruleId }, a.ruleName),
+        el('td', { class: 'num', title: 'fired at ' + fmtAlertValue(a, a.firedValue) }, fmtAlertValue(a, a.value)),
+        el('td', null, since),
+        el('td', { class: 'muted' }, by),
+        actions);
+    });
+    $('alerts-body').replaceChildren(...rows);
+    $('alerts-empty').hidden = shown.length > 0;
+    const firing = open.filter((a) => a.state === 'firing').length;
+    setText($('alerts-summary'), open.length ? `${open.length} open, ${firing} firing` : '');
+  }
+
+  async function alertAction(id, what, body) {
+    setText($('alerts-error'), '');
+    try {
+      const a = await api('/api/alerts/' + encodeURIComponent(id) + '/' + what, body
+        ? { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } : { method: 'POST' });
+      alerts.set(a.id, a);
+      schedule('alerts');
+    } catch (e) {
+      setText($('alerts-error'), e.message);
+    }
+  }
+
   async function cancelJob(id) {
     try {
       const j = await api('/api/jobs/' + encodeURIComponent(id) + '/cancel', { method: 'POST' });
@@ -1609,6 +1678,7 @@
     try { status = await api('/api/auth'); } catch { return true; } // an old master, or unreachable: the page says so itself
     myRole = status.authenticated ? status.role : null;
     if (!status.loginRequired || status.authenticated) {
+      if (status.loginRequired) myRole = status.role || 'viewer';
       if (status.loginRequired) {
         setText($('who'), status.user + ' (' + status.role + ')');
         $('who').hidden = false;
@@ -1652,6 +1722,8 @@
     refreshStatus();
     loadBenchmarks();
     api('/api/jobs?limit=50').then((list) => { for (const j of list) if (!jobs.has(j.id)) jobs.set(j.id, j); schedule('jobs'); }).catch(() => {});
+    // Recently resolved alerts (the stream carries only what is open and what changes from now on).
+    api('/api/alerts?limit=50').then((list) => { for (const a of list) if (!alerts.has(a.id)) alerts.set(a.id, a); schedule('alerts'); }).catch(() => {});
     // Charts: at most one redraw a second; the table's "last seen" ages tick with it.
     setInterval(() => { drawCharts(false); schedule('machines'); if (currentJobId) { const j = jobs.get(currentJobId); if (j && (j.state === 'Running' || j.state === 'Queued')) schedule('jobs'); } }, CHART_MS);
     // A forced full redraw, for timing in tests and the console.

@@ -33,6 +33,15 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
     [Parameter]
     public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
 
+    /// <summary>After the start, alerts wait this long before firing (default 30 s; 0 for none).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? AlertHoldOff { get; set; }
+
+    /// <summary>Let alert rules run a program on the master (program and arguments, never a shell).</summary>
+    [Parameter]
+    public SwitchParameter AllowAlertCommand { get; set; }
+
     protected override void EndProcessing()
     {
         if (Certificate is { HasPrivateKey: false })
@@ -55,7 +64,11 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
         MasterServer server;
         try
         {
-            server = MasterServer.Start(new MasterOptions { Address = address, Port = Port, DataPath = data, AgentToken = AgentToken, Log = log.Add, Certificate = Certificate });
+            server = MasterServer.Start(new MasterOptions
+            {
+                Address = address, Port = Port, DataPath = data, AgentToken = AgentToken, Log = log.Add, Certificate = Certificate,
+                AlertHoldOff = AlertHoldOff ?? new MasterOptions { DataPath = data }.AlertHoldOff, AllowAlertCommands = AllowAlertCommand,
+            });
         }
         catch (MasterStartException e)
         {
