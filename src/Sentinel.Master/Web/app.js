@@ -155,13 +155,12 @@
   const jobs = new Map();         // id -> BenchmarkJob
   const alerts = new Map();       // id -> Alert (open ones, and recently resolved)
   let alertsKnown = false;        // a snapshot or /api/alerts said what is open
-  let myRole = 'admin';           // a master without login lets everyone do everything
   let benchmarks = [];            // /api/benchmarks
   let status = null;              // /api/status
   const selected = new Set();
   const view = { search: '', status: '', tag: '', sort: 'name', dir: 1, page: 0 };
   let currentJobId = null;
-  let myRole = null;              // from /api/auth: 'admin' shows the Run command section
+  let myRole = null;              // from /api/auth (an open master answers 'admin'): operators act on alerts, admins run commands
   let detailName = null;
   let detailRange = Number(localStorage.getItem(RANGE_KEY)) || 3600;
   let inventoryDirty = true;
@@ -1678,7 +1677,6 @@
     try { status = await api('/api/auth'); } catch { return true; } // an old master, or unreachable: the page says so itself
     myRole = status.authenticated ? status.role : null;
     if (!status.loginRequired || status.authenticated) {
-      if (status.loginRequired) myRole = status.role || 'viewer';
       if (status.loginRequired) {
         setText($('who'), status.user + ' (' + status.role + ')');
         $('who').hidden = false;
