@@ -88,6 +88,9 @@ internal sealed class Api(MasterContext ctx)
             case ["api", "fleet", "history"]:
                 await History(http).ConfigureAwait(false);
                 return;
+            case ["metrics"]:
+                await Write(http, 200, Sentinel.Master.Metrics.PrometheusWriter.ContentType, Sentinel.Master.Metrics.PrometheusExporter.Render(ctx)).ConfigureAwait(false);
+                return;
             case ["api", "benchmarks"]:
                 await Json(http, 200, BenchmarkInfos, SentinelJsonContext.Default.ListBenchmarkInfo).ConfigureAwait(false);
                 return;

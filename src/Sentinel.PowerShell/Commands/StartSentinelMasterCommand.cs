@@ -33,6 +33,10 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
     [Parameter]
     public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
 
+    /// <summary>Let anyone who can reach the master read /metrics (Prometheus) without a token.</summary>
+    [Parameter]
+    public SwitchParameter MetricsOpen { get; set; }
+
     protected override void EndProcessing()
     {
         if (Certificate is { HasPrivateKey: false })
@@ -55,7 +59,7 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
         MasterServer server;
         try
         {
-            server = MasterServer.Start(new MasterOptions { Address = address, Port = Port, DataPath = data, AgentToken = AgentToken, Log = log.Add, Certificate = Certificate });
+            server = MasterServer.Start(new MasterOptions { Address = address, Port = Port, DataPath = data, AgentToken = AgentToken, Log = log.Add, Certificate = Certificate, MetricsOpen = MetricsOpen });
         }
         catch (MasterStartException e)
         {
