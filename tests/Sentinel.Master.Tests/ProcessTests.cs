@@ -102,6 +102,27 @@ public class ProcessTests
     });
 
     [Fact]
+    public Task Sentinel_master_metrics_open_serves_metrics_without_a_token_and_nothing_else() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        var passwordFile = Path.Combine(dir.Path, "admin-password");
+        File.WriteAllText(passwordFile, "admin-password-for-tests\n");
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        using var master = Start("master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--require-login", "--metrics-open", "--admin-password-file", passwordFile);
+        using var agent = Start("agent", "--master", url.ToString(), "--name", "scraped", "--interval", "1s");
+        string text = "";
+        await Wait.Until(async () =>
+        {
+            try { return (text = await Api.Http.GetStringAsync(new Uri(url, "metrics"))).Contains("sentinel_machine_up{machine=\"scraped\"} 1"); }
+            catch (HttpRequestException) { return false; }
+        }, TimeSpan.FromSeconds(30), "/metrics shows the agent up, without a token");
+        var (exit, output) = await Prometheus.Promtool(text, "check", "metrics");
+        Assert.True(exit == 0 && output.Length == 0, $"promtool check metrics: exit {exit}: {output}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Api.Get(url, "api/machines")).StatusCode);
+    });
+
+    [Fact]
     public Task A_master_killed_and_restarted_on_the_same_data_loses_no_sample_and_stores_none_twice() => WithLogs(async () =>
     {
         using var dir = new TempDir();
