@@ -123,6 +123,32 @@ public class ProcessTests
     });
 
     [Fact]
+    public Task An_agent_stopped_as_slurm_suspends_a_job_goes_offline_comes_back_on_sigcont_and_leaves_cleanly_on_sigcont_then_sigterm() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        using var master = Start("master", "--listen", $"127.0.0.1:{port}", "--data", dir.Path);
+        await WaitForApi(url);
+        using var agent = Start("agent", "--master", url.ToString(), "--name", "suspended", "--interval", "1s");
+        await Wait.Until(async () => (await Api.Machine(url, "suspended"))?.Status == MachineStatus.Online, TimeSpan.FromSeconds(20), "the agent is online");
+
+        // scontrol suspend: SIGSTOP (cannot be caught); the master sees silence.
+        agent.Signal("STOP");
+        await Wait.Until(async () => (await Api.Machine(url, "suspended"))!.Status == MachineStatus.Offline, TimeSpan.FromSeconds(20), "the stopped agent is offline");
+        // scontrol resume: SIGCONT; the agent carries on where it was.
+        agent.Signal("CONT");
+        await Wait.Until(async () => (await Api.Machine(url, "suspended"))!.Status == MachineStatus.Online, TimeSpan.FromSeconds(30), "the resumed agent is online again");
+
+        // The end of a job (scancel, time limit, the batch script ending): Slurm sends SIGCONT then SIGTERM to each step.
+        agent.Signal("CONT");
+        agent.Signal("TERM");
+        Assert.Equal(0, agent.WaitExit(TimeSpan.FromSeconds(15)));
+        Assert.Equal(MachineStatus.Offline, (await Api.Machine(url, "suspended"))!.Status);
+        Assert.Contains("goodbye", await (await Api.Get(url, "api/machines/suspended/connections")).Content.ReadAsStringAsync());
+    });
+
+    [Fact]
     public Task A_master_killed_and_restarted_on_the_same_data_loses_no_sample_and_stores_none_twice() => WithLogs(async () =>
     {
         using var dir = new TempDir();
