@@ -89,7 +89,7 @@ internal sealed class Api(MasterContext ctx)
                 await History(http).ConfigureAwait(false);
                 return;
             case ["metrics"]:
-                await Write(http, 200, Sentinel.Master.Metrics.PrometheusWriter.ContentType, Sentinel.Master.Metrics.PrometheusExporter.Render(ctx)).ConfigureAwait(false);
+                await Prometheus(http).ConfigureAwait(false);
                 return;
             case ["api", "benchmarks"]:
                 await Json(http, 200, BenchmarkInfos, SentinelJsonContext.Default.ListBenchmarkInfo).ConfigureAwait(false);
@@ -336,6 +336,24 @@ internal sealed class Api(MasterContext ctx)
             JobsRunning = ctx.Jobs.RunningCount(),
             JobsFinished = ctx.Store.CountFinishedJobs(),
         };
+    }
+
+    /// <summary>GET /metrics: the Prometheus text format, gzipped for scrapers that accept it (Prometheus does; it is ~5 KB per machine plain).</summary>
+    private async Task Prometheus(HttpContext http)
+    {
+        var body = Sentinel.Master.Metrics.PrometheusExporter.Render(ctx);
+        if ((http.Request.Header("Accept-Encoding") ?? "").Contains("gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            var zipped = new MemoryStream(body.Length / 8 + 1024);
+            using (var gz = new System.IO.Compression.GZipStream(zipped, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gz.Write(body.Span);
+            }
+            await http.RespondAsync(200, Sentinel.Master.Metrics.PrometheusWriter.ContentType, zipped.GetBuffer().AsMemory(0, (int)zipped.Length),
+                new Dictionary<string, string> { ["Content-Encoding"] = "gzip", ["Vary"] = "Accept-Encoding" }).ConfigureAwait(false);
+            return;
+        }
+        await http.RespondAsync(200, Sentinel.Master.Metrics.PrometheusWriter.ContentType, body).ConfigureAwait(false);
     }
 
     /// <summary>GET /api/benchmarks: the catalog, with each benchmark's headline figure and the outlier rule.</summary>

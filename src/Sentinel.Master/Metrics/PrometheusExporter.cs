@@ -25,15 +25,20 @@ internal static class PrometheusExporter
         ("Percent", "ratio", 0.01, "a ratio from 0 to 1"),
     ];
 
-    public static byte[] Render(MasterContext ctx)
+    public static ReadOnlyMemory<byte> Render(MasterContext ctx)
     {
         var w = new PrometheusWriter();
-        var machines = ctx.Fleet.ExportView();
+        WriteFleet(w, ctx.Fleet.ExportView(), ctx.Jobs.LatestResults());
+        Master(w, ctx);
+        return w.Utf8;
+    }
+
+    /// <summary>The machines' and benchmarks' families (all but the master's own health; the bench renders these alone).</summary>
+    internal static void WriteFleet(PrometheusWriter w, List<FleetState.MachineExport> machines, List<BenchmarkResult> results)
+    {
         Machines(w, machines);
         Samples(w, machines);
-        Benchmarks(w, ctx.Jobs.LatestResults());
-        Master(w, ctx);
-        return w.ToUtf8();
+        Benchmarks(w, results);
     }
 
     private static void Machines(PrometheusWriter w, List<FleetState.MachineExport> machines)
