@@ -8,7 +8,7 @@ namespace Sentinel.Bench;
 /// <summary>
 /// Disk per agent, measured by running the master's store: N machines send HOURS of 1 s samples (the fleet bench's
 /// realistic sample) on a clock the bench moves, the store rolls them up to one-minute rows as it does in service,
-/// and SQLite's own page accounting (dbstat) says what each table and index takes. From that, disk per agent per day
+/// and each table with its indexes is measured by VACUUMing the file with and without it. From that, disk per agent per day
 /// and at each retention.
 /// </summary>
 internal static class StoreSize
@@ -59,23 +59,24 @@ internal static class StoreSize
             c.Open();
             long Scalar(string sql) { using var cmd = c.CreateCommand(); cmd.CommandText = sql; return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture); }
             long rows = Scalar("SELECT count(*) FROM samples"), rollups = Scalar("SELECT count(*) FROM rollup_1m");
-            long fileBytes = new FileInfo(Path.Combine(dir, "sentinel.db")).Length;
-            var bytes = new Dictionary<string, long>();
-            try
+            long Size()
             {
                 using var cmd = c.CreateCommand();
-                cmd.CommandText = "SELECT name, sum(pgsize) FROM dbstat GROUP BY name";
-                using var r = cmd.ExecuteReader();
-                while (r.Read()) bytes[r.GetString(0)] = r.GetInt64(1);
+                cmd.CommandText = "VACUUM";
+                cmd.ExecuteNonQuery();
+                return Scalar("PRAGMA page_count") * Scalar("PRAGMA page_size");
             }
-            catch (SqliteException e)
-            {
-                Console.WriteLine($"dbstat is not available in this SQLite ({e.Message}); only the file size is known");
-            }
-            Console.WriteLine($"database {fileBytes:N0} bytes; samples {rows:N0} rows, rollup_1m {rollups:N0} rows");
-            foreach (var (name, b) in bytes.OrderByDescending(kv => kv.Value)) Console.WriteLine($"  {name,-28} {b,14:N0} bytes");
-            long raw = bytes.Where(kv => kv.Key.StartsWith("samples", StringComparison.Ordinal) || kv.Key.Contains("autoindex_samples", StringComparison.Ordinal)).Sum(kv => kv.Value);
-            long roll = bytes.Where(kv => kv.Key.StartsWith("rollup", StringComparison.Ordinal) || kv.Key.Contains("autoindex_rollup", StringComparison.Ordinal)).Sum(kv => kv.Value);
+            // SQLite's dbstat is not compiled into this SQLite, so each table is measured by taking it away: the size
+            // after VACUUM, then without the roll-ups, then without the raw samples too (tables and their indexes).
+            long asLeft = new FileInfo(Path.Combine(dir, "sentinel.db")).Length;
+            long full = Size();
+            Console.WriteLine($"sentinel.db as the master left it: {asLeft:N0} bytes (free pages included); compacted: {full:N0}");
+            Scalar("DELETE FROM rollup_1m");
+            long withoutRollups = Size();
+            Scalar("DELETE FROM samples");
+            long empty = Size();
+            long raw = withoutRollups - empty, roll = full - withoutRollups;
+            Console.WriteLine($"database after VACUUM {full:N0} bytes: samples {rows:N0} rows and their indexes {raw:N0} bytes, rollup_1m {rollups:N0} rows {roll:N0} bytes, the rest {empty:N0} bytes");
             double perSample = (double)raw / rows, perRollup = (double)roll / rollups;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per raw sample (table and indexes): {perSample:0.0} bytes; per one-minute roll-up row: {perRollup:0.0} bytes"));
             double rawDay = perSample * 86400, rollDay = perRollup * 1440;
