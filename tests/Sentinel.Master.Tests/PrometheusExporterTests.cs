@@ -149,6 +149,27 @@ public class PrometheusExporterTests
     }
 
     [Fact]
+    public async Task Figures_that_would_share_a_series_stay_apart_so_prometheus_takes_the_scrape()
+    {
+        var result = new BenchmarkResult
+        {
+            Benchmark = "Command", Machine = "m\"1", State = BenchmarkState.Completed,
+            Values = new() { ["xMs"] = 5, ["xSeconds"] = 0.5, ["xUs"] = 7, ["exitCode"] = 0, ["rate"] = double.NaN },
+        };
+        var w = new PrometheusWriter();
+        PrometheusExporter.WriteFleet(w, [], [result]);
+        var text = w.ToString();
+        var (exit, output) = await Prometheus.Promtool(text, "check", "metrics");
+        Assert.True(exit == 0 && output.Length == 0, $"promtool check metrics: exit {exit}: {output}");
+        var seconds = Prometheus.Parse(text).Where(s => s.Name == "sentinel_benchmark_seconds").ToDictionary(s => s.Labels["figure"], s => s.Value);
+        Assert.Equal(3, seconds.Count);
+        Assert.Equal(0.005, seconds["x"]);
+        Assert.Equal(0.5, seconds["xSeconds"]);
+        Assert.Equal(7e-6, seconds["xUs"], 15);
+        Assert.True(double.IsNaN(Prometheus.Parse(text).Single(s => s.Name == "sentinel_benchmark_value" && s.Labels["figure"] == "rate").Value));
+    }
+
+    [Fact]
     public void The_writer_escapes_backslash_quote_and_line_feed_in_labels_and_spells_special_values_as_the_format_does()
     {
         var w = new PrometheusWriter();

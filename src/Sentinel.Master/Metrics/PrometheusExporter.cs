@@ -195,20 +195,42 @@ internal static class PrometheusExporter
         foreach (var r in results) w.Sample("sentinel_benchmark_last_run_timestamp_seconds", r.FinishedAt.ToUnixTimeMilliseconds() / 1000.0, ("machine", r.Machine), ("benchmark", r.Benchmark));
         w.Family("sentinel_benchmark_duration_seconds", "gauge", "How long the latest completed run of each benchmark on each machine took.");
         foreach (var r in results) w.Sample("sentinel_benchmark_duration_seconds", r.DurationSeconds, ("machine", r.Machine), ("benchmark", r.Benchmark));
+        var converted = results.Select(r => (r, Figures(r))).ToList();
         var families = Units.Select(u => (u.Family, u.Help)).Append((Family: "value", Help: "the unit the figure's name gives (a count, clocks, …)")).DistinctBy(u => u.Family);
         foreach (var (family, unitHelp) in families)
         {
             var name = "sentinel_benchmark_" + family;
             w.Family(name, "gauge", $"The latest completed run's headline figures, in {unitHelp}; the figure label is the figure's name less its unit (triadGBs → triad). docs/benchmarks.md lists them.");
-            foreach (var r in results)
+            foreach (var (r, figures) in converted)
             {
-                foreach (var (figure, raw) in r.Values)
+                foreach (var (f, label, value) in figures)
                 {
-                    var (f, label, value) = Convert(figure, raw);
                     if (f == family) w.Sample(name, value, ("machine", r.Machine), ("benchmark", r.Benchmark), ("figure", label));
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A result's figures in base units, one series each: two figures that would share a family and label (xMs and
+    /// xSeconds, from a Command benchmark's output or a hostile agent) keep the second's full name as its label, since
+    /// a duplicate series makes Prometheus refuse the whole scrape.
+    /// </summary>
+    internal static List<(string Family, string Label, double Value)> Figures(BenchmarkResult result)
+    {
+        var seen = new HashSet<(string, string)>();
+        var list = new List<(string Family, string Label, double Value)>();
+        foreach (var (figure, raw) in result.Values.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            var (family, label, value) = Convert(figure, raw);
+            if (!seen.Add((family, label)))
+            {
+                label = figure;
+                if (!seen.Add((family, label))) continue;
+            }
+            list.Add((family, label, value));
+        }
+        return list;
     }
 
     private static void Master(PrometheusWriter w, MasterContext ctx)
