@@ -188,6 +188,37 @@ public class PrometheusDocTests
     }
 
     [Fact]
+    public async Task Every_promql_query_in_the_docs_parses()
+    {
+        var queries = new List<string>();
+        foreach (var doc in new[] { "prometheus.md", "deploy-slurm.md" })
+        {
+            var text = File.ReadAllText(Path.Combine(SentinelProgram.RepositoryRoot, "docs", doc));
+            foreach (System.Text.RegularExpressions.Match block in System.Text.RegularExpressions.Regex.Matches(text, "```promql\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline))
+            {
+                // Queries are separated by comment lines and blank lines; a query may run over several lines.
+                var current = new List<string>();
+                foreach (var line in block.Groups[1].Value.Split('\n').Append(""))
+                {
+                    if (line.StartsWith('#') || line.Trim().Length == 0)
+                    {
+                        if (current.Count > 0) queries.Add(string.Join(" ", current));
+                        current.Clear();
+                    }
+                    else current.Add(line.Trim());
+                }
+            }
+        }
+        Assert.True(queries.Count >= 8, $"found only {queries.Count} queries");
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "queries.yml");
+        File.WriteAllText(file, "groups:\n  - name: docs\n    rules:\n" + string.Concat(queries.Select((q, i) =>
+            $"      - record: docs_query_{i}\n        expr: '{q.Replace("'", "''")}'\n")));
+        var (exit, output) = await Prometheus.Promtool("", "check", "rules", file);
+        Assert.True(exit == 0, $"promtool check rules on the docs' queries: exit {exit}: {output}\n{string.Join("\n", queries)}");
+    }
+
+    [Fact]
     public async Task The_alert_rules_in_prometheus_md_pass_promtool_check_rules()
     {
         using var dir = new TempDir();
