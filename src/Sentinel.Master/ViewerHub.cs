@@ -29,6 +29,12 @@ internal sealed class ViewerHub : IAsyncDisposable
     /// <summary>Times a viewer fell behind and got a fresh snapshot instead of its backlog.</summary>
     public long Resnapshots => Interlocked.Read(ref _resnapshots);
 
+    /// <summary>Frames waiting to be sent, over all viewers (each viewer's queue is bounded; a full one is replaced by a snapshot).</summary>
+    public int QueuedFrames
+    {
+        get { lock (_viewers) return _viewers.Sum(v => v.Queued); }
+    }
+
     public int Count
     {
         get { lock (_viewers) return _viewers.Count; }
@@ -127,6 +133,8 @@ internal sealed class ViewerHub : IAsyncDisposable
     {
         private readonly Channel<byte[]> _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         private volatile bool _lagging;
+
+        public int Queued => _queue.Reader.Count;
 
         public void Enqueue(byte[] frame)
         {

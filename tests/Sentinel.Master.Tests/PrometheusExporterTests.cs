@@ -76,6 +76,7 @@ public class PrometheusExporterTests
         // The master's own health agrees with /api/status.
         var status = await Api.Status(master.Url);
         Assert.Equal(2, series.Single(s => s.Name == "sentinel_master_agents_connected").Value);
+        Assert.InRange(series.Single(s => s.Name == "sentinel_master_viewer_queue_frames").Value, 0, 0); // no viewer connected
         Assert.True(series.Single(s => s.Name == "sentinel_master_samples_stored_total").Value > 0);
         Assert.InRange(series.Single(s => s.Name == "sentinel_master_samples_received_total").Value, 1, status.SamplesReceived);
         Assert.Equal(status.MachinesOnline, series.Single(s => s.Name == "sentinel_master_machines" && s.Labels["status"] == "online").Value);

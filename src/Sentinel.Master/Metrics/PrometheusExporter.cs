@@ -248,6 +248,8 @@ internal static class PrometheusExporter
         w.Sample("sentinel_master_agents_connected", connected);
         w.Family("sentinel_master_viewers", "gauge", "Live pages and other /ws viewers connected now.");
         w.Sample("sentinel_master_viewers", ctx.Viewers.Count);
+        w.Family("sentinel_master_viewer_queue_frames", "gauge", "Update frames waiting to be sent to viewers, over all viewers.");
+        w.Sample("sentinel_master_viewer_queue_frames", ctx.Viewers.QueuedFrames);
         w.Family("sentinel_master_viewer_resnapshots_total", "counter", "Times a viewer fell behind and was sent a fresh snapshot instead of its backlog of updates.");
         w.Sample("sentinel_master_viewer_resnapshots_total", ctx.Viewers.Resnapshots);
         w.Family("sentinel_master_samples_received_total", "counter", "Samples received from agents (replays included).");
