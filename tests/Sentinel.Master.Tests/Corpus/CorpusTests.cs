@@ -116,6 +116,7 @@ public class CorpusTests(HostileMasterFixture fixture, ITestOutputHelper output)
 /// apart: a big frame's send buffer comes from the shared ArrayPool, which keeps some (a bounded cache per thread
 /// and core), so the big inputs get a wider bound.
 /// </summary>
+[Collection(nameof(MeasuresProcessMemory))]
 public class CorpusMemoryTests(ITestOutputHelper output)
 {
     [Fact]
@@ -181,3 +182,10 @@ public class HostileFloodTests : MasterPerTest
     private static int StaticFilesNames() => ((IReadOnlyList<string>)typeof(MasterServer).Assembly.GetType("Sentinel.Master.StaticFiles")!
         .GetProperty("Names", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)!.GetValue(null)!).Count;
 }
+
+/// <summary>
+/// Tests that measure the whole process's managed heap run alone: a test class running beside them (real agents,
+/// a Prometheus scrape) holds memory of its own at the moment they measure, and they would blame the master for it.
+/// </summary>
+[CollectionDefinition(nameof(MeasuresProcessMemory), DisableParallelization = true)]
+public sealed class MeasuresProcessMemory;
