@@ -119,4 +119,27 @@ public class RecentFiguresTests
         AssertSame(again, all, T0.AddSeconds(50), T0.AddSeconds(200), TimeSpan.FromSeconds(2), expectMemory: false); // reaches into the first store's samples
         AssertSame(again, all, T0.AddSeconds(101), T0.AddSeconds(200), TimeSpan.FromSeconds(2), expectMemory: true);
     }
+
+    [Fact]
+    public async Task The_ring_of_a_machine_silent_longer_than_the_ring_is_dropped_and_sqlite_answers_for_its_time()
+    {
+        using var dir = new TempDir();
+        var clock = new ManualClock();
+        clock.Set(T0);
+        await using var store = SampleStore.Open(dir.Path, new StoreOptions { RecentSeconds = 630 }, clock);
+        var ids = await Fill(store, T0, 100, "");                 // a, b and c, then silent (their job ended)
+        Assert.Equal(3, store.RecentMachines);
+        clock.Set(T0.AddSeconds(800));
+        var later = await store.RegisterAsync("d", "host-d", "boot-d", "test", new Inventory { HostName = "d" }, [], 1);
+        for (int s = 0; s < 100; s++)
+        {
+            Assert.True(store.TryEnqueue(later.MachineId, later.BootRow, s + 1, Sample(T0.AddSeconds(800 + s), s, null), null));
+        }
+        await store.FlushAsync();
+        Assert.Equal(1, store.RecentMachines);                    // a, b and c's rings are gone; d's is there
+        var all = ids.Append(later.MachineId).ToList();
+        clock.Set(T0.AddSeconds(900));
+        AssertSame(store, all, T0.AddSeconds(50), T0.AddSeconds(600), TimeSpan.FromSeconds(2), expectMemory: false); // their time: SQLite
+        AssertSame(store, all, T0.AddSeconds(300), T0.AddSeconds(900), TimeSpan.FromSeconds(2), expectMemory: true);  // after it: the ring
+    }
 }

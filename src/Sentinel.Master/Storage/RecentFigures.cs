@@ -20,9 +20,19 @@ internal sealed class RecentFigures
         public int N, GpuN; // samples in the slot; those with a GPU figure (the only one that may be missing)
     }
 
+    private sealed class Ring(int capacity)
+    {
+        public readonly Slot[] Slots = new Slot[capacity];
+        public long Newest = long.MinValue;
+    }
+
     private readonly int _capacity;
-    private readonly Dictionary<long, Slot[]> _byMachine = [];
+    private readonly Dictionary<long, Ring> _byMachine = [];
     private readonly object _lock = new();
+    // Rings of machines silent for longer than the ring are dropped (names come and go with Slurm jobs); a range
+    // reaching back to what they held is then SQLite's to answer.
+    private long _evictedThrough = long.MinValue;
+    private long _lastSweepSecond;
     // Samples with a second before this may be in SQLite but not here (stored before this store opened).
     private readonly long _validFromSecond;
 
@@ -39,20 +49,43 @@ internal sealed class RecentFigures
     /// <summary>Memory the slots take (for docs/sizing.md): bytes per machine.</summary>
     public static int BytesPerMachine(int seconds) => seconds * System.Runtime.CompilerServices.Unsafe.SizeOf<Slot>();
 
-    /// <summary>Adds committed samples (machine, time in ms, the five figures with GPU possibly null).</summary>
-    public void Add(List<(long Machine, long TimeMs, double Cpu, double Mem, double? Gpu, double Rx, double Tx)> committed)
+    /// <summary>Machines holding a ring now.</summary>
+    public int Machines
     {
-        if (committed.Count == 0) return;
+        get { lock (_lock) return _byMachine.Count; }
+    }
+
+    /// <summary>
+    /// Adds committed samples (machine, time in ms, the five figures with GPU possibly null). Once a minute of
+    /// <paramref name="nowMs"/> (the master's clock, not the agents'), drops the rings of machines with no sample
+    /// in the ring's span.
+    /// </summary>
+    public void Add(List<(long Machine, long TimeMs, double Cpu, double Mem, double? Gpu, double Rx, double Tx)> committed, long nowMs)
+    {
         lock (_lock)
         {
+            long now = FloorDiv(nowMs, 1000);
+            if (now - _lastSweepSecond >= 60)
+            {
+                _lastSweepSecond = now;
+                foreach (var (machine, ring) in _byMachine)
+                {
+                    if (ring.Newest < now - _capacity)
+                    {
+                        _evictedThrough = Math.Max(_evictedThrough, ring.Newest);
+                        _byMachine.Remove(machine);
+                    }
+                }
+            }
             foreach (var (machine, t, cpu, mem, gpu, rx, tx) in committed)
             {
-                if (!_byMachine.TryGetValue(machine, out var slots))
+                if (!_byMachine.TryGetValue(machine, out var ring))
                 {
-                    _byMachine[machine] = slots = new Slot[_capacity];
+                    _byMachine[machine] = ring = new Ring(_capacity);
                 }
                 long second = FloorDiv(t, 1000);
-                ref var s = ref slots[Index(second)];
+                ring.Newest = Math.Max(ring.Newest, second);
+                ref var s = ref ring.Slots[Index(second)];
                 if (s.Second > second) continue; // older than the ring: a range that needs it finds the slot taken and reads SQLite
                 if (s.Second < second) s = new Slot { Second = second };
                 s.Cpu += cpu;
@@ -80,22 +113,23 @@ internal sealed class RecentFigures
         if (stepMs % 1000 != 0 || startMs % 1000 != 0 || fromSecond < _validFromSecond || toSecond - fromSecond > _capacity) return false;
         lock (_lock)
         {
+            if (fromSecond <= _evictedThrough) return false;
             // First check every slot, so a refusal leaves the sums untouched.
             foreach (var id in machines)
             {
-                if (!_byMachine.TryGetValue(id, out var slots)) continue;
+                if (!_byMachine.TryGetValue(id, out var ring)) continue;
                 for (long sec = fromSecond; sec < toSecond; sec++)
                 {
-                    if (slots[Index(sec)].Second > sec) return false;
+                    if (ring.Slots[Index(sec)].Second > sec) return false;
                 }
             }
             foreach (var id in machines)
             {
-                if (!_byMachine.TryGetValue(id, out var slots)) continue;
+                if (!_byMachine.TryGetValue(id, out var ring)) continue;
                 double[]? sum = null, weight = null;
                 for (long sec = fromSecond; sec < toSecond; sec++)
                 {
-                    ref var s = ref slots[Index(sec)];
+                    ref var s = ref ring.Slots[Index(sec)];
                     if (s.Second != sec || s.N == 0) continue;
                     long b = (sec * 1000 - startMs) / stepMs;
                     if (b < 0 || b >= buckets) continue;

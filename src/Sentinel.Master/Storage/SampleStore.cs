@@ -57,6 +57,9 @@ public sealed partial class SampleStore : IAsyncDisposable
     private long _rolledUpTo;
     // The last minutes of fleet-history figures, fed after each commit (null when StoreOptions.RecentSeconds is 0).
     private readonly RecentFigures? _recent;
+
+    /// <summary>Machines holding a ring of recent figures now (tests).</summary>
+    internal int RecentMachines => _recent?.Machines ?? 0;
     private readonly List<(long Machine, long TimeMs, double Cpu, double Mem, double? Gpu, double Rx, double Tx)> _committed = [];
     private long _written, _duplicates, _refused, _failedCommits;
     private double _lastCommitMs;
@@ -287,7 +290,7 @@ public sealed partial class SampleStore : IAsyncDisposable
                     lastSeen.ExecuteNonQuery();
                 }
                 tx.Commit();
-                _recent?.Add(_committed);
+                _recent?.Add(_committed, _time.GetUtcNow().ToUnixTimeMilliseconds());
                 Interlocked.Add(ref _written, batchWritten);
                 Interlocked.Add(ref _duplicates, batchDuplicates);
                 _healthy = true;
