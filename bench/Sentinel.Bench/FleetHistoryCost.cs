@@ -46,13 +46,21 @@ internal static class FleetHistoryCost
             var ids = machines.Select(x => x.Id).ToList();
             var step = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(seconds / 300.0)));
             // Warm up both paths (page cache, statement preparation), then take the best of three.
-            store.FleetHistory(ids, since, now, step);
+            store.FleetHistory(ids, since, now, step, fromMemory: false);
             foreach (var (id, name) in machines.Take(10)) store.Query(id, name, since, now, step);
-            double one = Best(() => store.FleetHistory(ids, since, now, step));
+            long fromMemory0 = store.HistoryFromMemory;
+            var ringAnswer = store.FleetHistory(ids, since, now, step);
+            bool ringUsed = store.HistoryFromMemory > fromMemory0;
+            var sqlAnswer = store.FleetHistory(ids, since, now, step, fromMemory: false);
+            double ring = Best(() => store.FleetHistory(ids, since, now, step));
+            double one = Best(() => store.FleetHistory(ids, since, now, step, fromMemory: false));
             double each = Best(() => { foreach (var (id, name) in machines) store.Query(id, name, since, now, step); });
-            Console.WriteLine($"fleet history     {one,8:0.0} ms  one query, {n} machines x {seconds / step.TotalSeconds:0} steps of {step.TotalSeconds:0} s");
+            Console.WriteLine($"fleet history     {one,8:0.0} ms  one query, {n} machines x {seconds / step.TotalSeconds:0} steps of {step.TotalSeconds:0} s, from SQLite (before: every request)");
+            Console.WriteLine($"  from memory     {ring,8:0.0} ms  the same answer from the ring of recent figures ({(ringUsed ? "used" : "NOT USED")}, same answer: {(Same(ringAnswer.ByMachine, sqlAnswer.ByMachine) ? "yes" : "NO")}), partial seconds at the ends from SQLite");
             Console.WriteLine($"per-machine ref   {each,8:0.0} ms  {n} metrics queries (GET /api/machines/NAME/metrics each)");
-            Console.WriteLine($"ratio             {one / each,8:0.00}x time (fleet history / per-machine queries)");
+            Console.WriteLine($"ratio             {one / each,8:0.00}x time (fleet history from SQLite / per-machine queries)");
+            Console.WriteLine($"ratio             {ring / one,8:0.0000}x time (from memory / from SQLite): {one / ring:0}x faster");
+            Console.WriteLine($"ring memory       {RecentFigures.BytesPerMachine(new StoreOptions().RecentSeconds) / 1024.0,8:0.0} KiB per machine ({new StoreOptions().RecentSeconds} one-second slots), {RecentFigures.BytesPerMachine(new StoreOptions().RecentSeconds) * (double)n / 1e6:0.0} MB for {n}");
             store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
         finally
@@ -60,6 +68,10 @@ internal static class FleetHistoryCost
             Directory.Delete(dir, true);
         }
     }
+
+    private static bool Same(Dictionary<long, double?[][]> a, Dictionary<long, double?[][]> b)
+        => a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var other) && kv.Value.Zip(other).All(p => p.First.Zip(p.Second).All(
+            v => v.First.HasValue == v.Second.HasValue && (v.First is null || Math.Abs(v.First.Value - v.Second!.Value) <= 1e-9 * Math.Max(1, Math.Abs(v.First.Value))))));
 
     private static double Best(Action action)
     {

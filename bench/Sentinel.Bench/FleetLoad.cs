@@ -75,7 +75,7 @@ internal static class FleetLoad
 
         Console.WriteLine($"fleet: {o.Exe} master in its own process on 127.0.0.1; {(o.Viewer ? "1 viewer on /ws" : "no viewer")}; " +
                           $"agents connect at {o.ConnectRate}/s and send 1 sample/s each, spread over the second; {o.WarmupSeconds:0} s warm-up, {o.WindowSeconds:0} s window");
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, shared by the master and this load generator; this process's open-file limit {openFiles}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, shared by the master and this load generator; this process's open-file limit {openFiles}; load average (uptime) {LoadAverage()} at {DateTimeOffset.UtcNow:HH:mm} UTC");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"reference: one agent's own sample of this machine (Sampler.Next + serialise the frame) costs {agentCost:0.0} us CPU, measured first in this process"));
         Console.WriteLine("CPU% is of one core (200% = the whole machine); others% = every other process on the machine in the window: above a few %, rerun");
@@ -279,6 +279,10 @@ internal static class FleetLoad
             var threads1 = o.Threads ? ProcStat.CpuByThreadName(master.Id) : null;
             var status1 = await Status(http);
             int liveAtEnd = fleet.Live;
+            // What the live page's first load and a Prometheus scrape cost at this N, under this load (once each, after the window).
+            result.Details.Add(await Timed(http, "api/fleet/history", "GET /api/fleet/history (the page's first load, 10 min at 2 s)") + "; " +
+                               await Timed(http, "metrics", "GET /metrics") + "; " + await Timed(http, "metrics", "gzipped as Prometheus asks", gzip: true));
+            result.Details.Add("load average (uptime) at the end of the window: " + LoadAverage());
 
             // Stop sending, and give the master time to store and ack what it has (at least 3 s, at most 20 s).
             fleet.StopSending();
@@ -418,6 +422,31 @@ internal static class FleetLoad
         {
             return null;
         }
+    }
+
+    /// <summary>One GET, timed from send to the last byte: "WHAT 12.3 ms, 4.5 MB".</summary>
+    private static async Task<string> Timed(HttpClient http, string path, string what, bool gzip = false)
+    {
+        long t = Stopwatch.GetTimestamp();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (gzip) request.Headers.AcceptEncoding.ParseAdd("gzip");
+            using var response = await http.SendAsync(request);
+            var body = await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
+            return string.Create(CultureInfo.InvariantCulture, $"{what} {Stopwatch.GetElapsedTime(t).TotalMilliseconds:0.0} ms, {body.Length / 1e6:0.00} MB");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return $"{what} failed after {Stopwatch.GetElapsedTime(t).TotalMilliseconds:0} ms: {e.Message}";
+        }
+    }
+
+    /// <summary>/proc/loadavg's three averages, as uptime prints them.</summary>
+    internal static string LoadAverage()
+    {
+        var f = File.ReadAllText("/proc/loadavg").Split(' ');
+        return $"{f[0]}, {f[1]}, {f[2]}";
     }
 
     private static async Task<MasterStatus> Status(HttpClient http)

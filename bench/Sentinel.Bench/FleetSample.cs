@@ -70,13 +70,16 @@ internal sealed class FleetSample
     };
 
     /// <summary>A new sample from the template, taken now. Not thread-safe (one sender thread).</summary>
-    public MachineSample Next(long seq)
+    public MachineSample Next(long seq) => Next(DateTimeOffset.UtcNow, seq);
+
+    /// <summary>A new sample from the template, taken at <paramref name="at"/>.</summary>
+    public MachineSample Next(DateTimeOffset at, long seq = 0)
     {
         double busy = 20 + _random.NextDouble() * 60;
         long used = 12_000_000_000 + _random.Next(0, 4_000_000) * 1000L;
         return new MachineSample
         {
-            Timestamp = DateTimeOffset.UtcNow,
+            Timestamp = at,
             IntervalSeconds = 1,
             Cpu = new CpuSample
             {

@@ -4,7 +4,7 @@ using Sentinel.Master.Http;
 
 namespace Sentinel.Cli;
 
-/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T] [--tls-cert FILE --tls-key FILE | --tls-pfx FILE] [--require-login] [--admin-password-file F] [--alert-hold-off 30s] [--allow-alert-commands]</c>.</summary>
+/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T] [--tls-cert FILE --tls-key FILE | --tls-pfx FILE] [--require-login] [--metrics-open] [--admin-password-file F] [--alert-hold-off 30s] [--allow-alert-commands] [--viewer-timeout 30s]</c>.</summary>
 internal static class MasterCommand
 {
     public static Command Create()
@@ -17,6 +17,7 @@ internal static class MasterCommand
         var tlsPfx = new Option<string?>("--tls-pfx") { Description = "Serve HTTPS and WSS with this PKCS#12 file (.pfx/.p12: certificate and key), instead of --tls-cert/--tls-key." };
         var tlsPfxPassword = new Option<string?>("--tls-pfx-password-file") { Description = "A file whose first line is the --tls-pfx password." };
         var requireLogin = new Option<bool>("--require-login") { Description = "Ask for a login on the page and the API even on loopback (beyond loopback one is always needed)." };
+        var metricsOpen = new Option<bool>("--metrics-open") { Description = "Let anyone who can reach the master read /metrics (Prometheus) without a token. Otherwise it needs a viewer, e.g. an API token in the scrape config; see docs/prometheus.md." };
         var adminPassword = new Option<string?>("--admin-password-file") { Description = "A file whose first line is the password of the 'admin' user made at the first start that needs a login; otherwise a random one is printed once." };
         var viewerTimeout = new Option<string>("--viewer-timeout") { Description = "A live-page viewer whose connection takes nothing for this long (it stopped reading) is closed: 1s to 1h.", DefaultValueFactory = _ => "30s" };
         var holdOff = new Option<string>("--alert-hold-off") { Description = "After a start, alerts wait this long before firing, so reconnecting agents do not all raise alerts at once (0 for none).", DefaultValueFactory = _ => "30s" };
@@ -25,7 +26,7 @@ internal static class MasterCommand
         command.Options.Add(listen);
         command.Options.Add(data);
         command.Options.Add(token);
-        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword, requireLogin, adminPassword, viewerTimeout, holdOff, allowAlertCommands })
+        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword, requireLogin, metricsOpen, adminPassword, viewerTimeout, holdOff, allowAlertCommands })
         {
             command.Options.Add(o);
         }
@@ -51,6 +52,7 @@ internal static class MasterCommand
                     Log = ConsoleLog.Line,
                     Certificate = certificate,
                     RequireLogin = parse.GetValue(requireLogin),
+                    MetricsOpen = parse.GetValue(metricsOpen),
                     InitialAdminPassword = AdminPassword(parse.GetValue(adminPassword)),
                     ViewerSendTimeout = viewerSendTimeout,
                     AlertHoldOff = parse.GetValue(holdOff) is "0" or "0s" ? TimeSpan.Zero : CliParse.Duration("--alert-hold-off", parse.GetValue(holdOff)!),

@@ -105,6 +105,9 @@ internal sealed class Api(MasterContext ctx)
             case ["api", "fleet", "history"]:
                 await History(http).ConfigureAwait(false);
                 return;
+            case ["metrics"]:
+                await Prometheus(http).ConfigureAwait(false);
+                return;
             case ["api", "benchmarks"]:
                 await Json(http, 200, BenchmarkInfos, SentinelJsonContext.Default.ListBenchmarkInfo).ConfigureAwait(false);
                 return;
@@ -429,6 +432,24 @@ internal sealed class Api(MasterContext ctx)
             AlertsFiring = alerts.Firing,
             AlertsOpen = alerts.Open,
         };
+    }
+
+    /// <summary>GET /metrics: the Prometheus text format, gzipped for scrapers that accept it (Prometheus does; it is ~5 KB per machine plain).</summary>
+    private async Task Prometheus(HttpContext http)
+    {
+        var body = Sentinel.Master.Metrics.PrometheusExporter.Render(ctx);
+        if ((http.Request.Header("Accept-Encoding") ?? "").Contains("gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            var zipped = new MemoryStream(body.Length / 8 + 1024);
+            using (var gz = new System.IO.Compression.GZipStream(zipped, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gz.Write(body.Span);
+            }
+            await http.RespondAsync(200, Sentinel.Master.Metrics.PrometheusWriter.ContentType, zipped.GetBuffer().AsMemory(0, (int)zipped.Length),
+                new Dictionary<string, string> { ["Content-Encoding"] = "gzip", ["Vary"] = "Accept-Encoding" }).ConfigureAwait(false);
+            return;
+        }
+        await http.RespondAsync(200, Sentinel.Master.Metrics.PrometheusWriter.ContentType, body).ConfigureAwait(false);
     }
 
     /// <summary>GET /api/benchmarks: the catalog, with each benchmark's headline figure and the outlier rule.</summary>

@@ -44,6 +44,26 @@ internal sealed class FleetState
         lock (Lock) return _byName.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => (e.Name, e.Id)).ToList();
     }
 
+    /// <summary>What /metrics shows of one machine. Samples are immutable, so they are shared rather than copied.</summary>
+    public sealed record MachineExport(string Name, MachineStatus Status, bool Connected, string? AgentVersion, double IntervalSeconds,
+        MachineSample? Latest, IReadOnlyDictionary<string, string> Tags, Inventory Inventory);
+
+    /// <summary>Every machine as /metrics shows it, by name, copied under the lock so rendering runs outside it.</summary>
+    public List<MachineExport> ExportView()
+    {
+        lock (Lock)
+        {
+            var list = new List<MachineExport>(_byName.Count);
+            foreach (var e in _byName.Values)
+            {
+                // Tags are replaced, never changed in place, at each hello: the reference is a stable snapshot.
+                list.Add(new MachineExport(e.Name, e.Status, e.Connection is not null, e.AgentVersion, e.IntervalSeconds, e.Latest, e.Tags, e.Inventory));
+            }
+            list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+            return list;
+        }
+    }
+
     public (int Online, int Offline, int Connected) Counts()
     {
         lock (Lock)

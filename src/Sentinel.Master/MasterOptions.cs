@@ -16,6 +16,11 @@ public sealed record MasterOptions
     public string? AgentToken { get; init; }
     /// <summary>Ask for a login even on loopback. Beyond loopback a login is always needed.</summary>
     public bool RequireLogin { get; init; }
+    /// <summary>
+    /// Let anyone who can reach the master read /metrics (Prometheus text format) without a token. Off by default:
+    /// /metrics needs a viewer like the rest of the API (Prometheus sends an API token as a bearer token).
+    /// </summary>
+    public bool MetricsOpen { get; init; }
     /// <summary>The password of the 'admin' user made at the first start that needs a login; otherwise a random one is printed once.</summary>
     public string? InitialAdminPassword { get; init; }
     /// <summary>A machine is offline after this many of its intervals without a sample, by the master's clock.</summary>

@@ -212,7 +212,7 @@ public sealed class MasterServer : IAsyncDisposable
             return null;
         }
         var parts = req.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
-        var needs = Auth.Routes.Needs(req.Method, parts, req.IsWebSocketRequest);
+        var needs = Auth.Routes.Needs(req.Method, parts, req.IsWebSocketRequest, _ctx.Options.MetricsOpen);
         if (who.Role >= needs)
         {
             return who;

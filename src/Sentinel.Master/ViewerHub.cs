@@ -24,6 +24,17 @@ internal sealed class ViewerHub : IAsyncDisposable
         _timer = time.CreateTimer(_ => Tick(), null, tick, tick);
     }
 
+    private long _resnapshots;
+
+    /// <summary>Times a viewer fell behind and got a fresh snapshot instead of its backlog.</summary>
+    public long Resnapshots => Interlocked.Read(ref _resnapshots);
+
+    /// <summary>Frames waiting to be sent, over all viewers (each viewer's queue is bounded; a full one is replaced by a snapshot).</summary>
+    public int QueuedFrames
+    {
+        get { lock (_viewers) return _viewers.Sum(v => v.Queued); }
+    }
+
     public int Count
     {
         get { lock (_viewers) return _viewers.Count; }
@@ -32,7 +43,7 @@ internal sealed class ViewerHub : IAsyncDisposable
     public async Task RunViewerAsync(WebSocket ws, CancellationToken stopping)
     {
         var ctx = _context()!; // viewers connect only once the master serves
-        var viewer = new Viewer(ws, ctx.Options.ViewerQueueFrames);
+        var viewer = new Viewer(ws, ctx.Options.ViewerQueueFrames, () => Interlocked.Increment(ref _resnapshots));
         viewer.Enqueue(SnapshotFrame(ctx));
         lock (_viewers) _viewers.Add(viewer);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -133,10 +144,12 @@ internal sealed class ViewerHub : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _timer.DisposeAsync().ConfigureAwait(false);
 
-    private sealed class Viewer(WebSocket ws, int capacity)
+    private sealed class Viewer(WebSocket ws, int capacity, Action resnapshot)
     {
         private readonly Channel<byte[]> _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         private volatile bool _lagging;
+
+        public int Queued => _queue.Reader.Count;
 
         public void Enqueue(byte[] frame)
         {
@@ -156,6 +169,7 @@ internal sealed class ViewerHub : IAsyncDisposable
                     _lagging = false;
                     while (_queue.Reader.TryRead(out _)) { }
                     toSend = snapshot();
+                    resnapshot();
                 }
                 // A viewer that reads nothing fills the TCP buffers and then blocks this send: after the timeout it is
                 // cut off (its queue was bounded all along), so it cannot hold a sender or memory forever.

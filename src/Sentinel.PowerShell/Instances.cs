@@ -21,6 +21,8 @@ public sealed class SentinelMasterInstance
     public string Address => Server.Options.Address.ToString();
     public int Port => Server.Options.Port;
     public string DataPath => Server.DataPath;
+    /// <summary>Whether anyone who reaches the master may read /metrics without a token (-MetricsOpen).</summary>
+    public bool MetricsOpen => Server.Options.MetricsOpen;
     public DateTimeOffset StartedAt { get; }
     public string Status { get; internal set; } = "Running";
     public int AgentCount => Status == "Running" ? Server.GetStatus().AgentsConnected : 0;

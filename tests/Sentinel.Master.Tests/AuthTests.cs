@@ -97,6 +97,20 @@ public sealed class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
         return data;
     }
 
+    [Fact]
+    public async Task Metrics_open_lets_anyone_read_metrics_and_nothing_more_while_without_it_metrics_needs_a_viewer()
+    {
+        using var dir = new TempDir();
+        await using var open = MasterServer.Start(new MasterOptions { Port = 0, DataPath = dir.Path, RequireLogin = true, InitialAdminPassword = AdminPassword, MetricsOpen = true });
+        var metrics = await Send(open, HttpMethod.Get, "metrics", null);
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Contains("sentinel_master_agents_connected 0", await metrics.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(open, HttpMethod.Get, "api/status", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(open, HttpMethod.Get, "api/machines", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Get, "metrics", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "metrics", _callers["viewer"])).StatusCode);
+    }
+
     [Theory]
     [MemberData(nameof(RoutesAndCallers))]
     public async Task Every_route_answers_each_caller_by_its_role(string route, string caller)

@@ -256,4 +256,51 @@ public class ProcessTests
         Assert.Equal(0, master.WaitExit(TimeSpan.FromSeconds(10)));
         master.Dispose();
     });
+
+    [Fact]
+    public Task Sentinel_master_metrics_open_serves_metrics_without_a_token_and_nothing_else() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        var passwordFile = Path.Combine(dir.Path, "admin-password");
+        File.WriteAllText(passwordFile, "admin-password-for-tests\n");
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        using var master = Start("master", "--listen", $"127.0.0.1:{port}", "--data", Path.Combine(dir.Path, "data"), "--require-login", "--metrics-open", "--admin-password-file", passwordFile);
+        using var agent = Start("agent", "--master", url.ToString(), "--name", "scraped", "--interval", "1s");
+        string text = "";
+        await Wait.Until(async () =>
+        {
+            try { return (text = await Api.Http.GetStringAsync(new Uri(url, "metrics"))).Contains("sentinel_machine_up{machine=\"scraped\"} 1"); }
+            catch (HttpRequestException) { return false; }
+        }, TimeSpan.FromSeconds(30), "/metrics shows the agent up, without a token");
+        var (exit, output) = await Prometheus.Promtool(text, "check", "metrics");
+        Assert.True(exit == 0 && output.Length == 0, $"promtool check metrics: exit {exit}: {output}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Api.Get(url, "api/machines")).StatusCode);
+    });
+
+    [Fact]
+    public Task An_agent_stopped_as_slurm_suspends_a_job_goes_offline_comes_back_on_sigcont_and_leaves_cleanly_on_sigcont_then_sigterm() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        using var master = Start("master", "--listen", $"127.0.0.1:{port}", "--data", dir.Path);
+        await WaitForApi(url);
+        using var agent = Start("agent", "--master", url.ToString(), "--name", "suspended", "--interval", "1s");
+        await Wait.Until(async () => (await Api.Machine(url, "suspended"))?.Status == MachineStatus.Online, TimeSpan.FromSeconds(20), "the agent is online");
+
+        // scontrol suspend: SIGSTOP (cannot be caught); the master sees silence.
+        agent.Signal("STOP");
+        await Wait.Until(async () => (await Api.Machine(url, "suspended"))!.Status == MachineStatus.Offline, TimeSpan.FromSeconds(20), "the stopped agent is offline");
+        // scontrol resume: SIGCONT; the agent carries on where it was.
+        agent.Signal("CONT");
+        await Wait.Until(async () => (await Api.Machine(url, "suspended"))!.Status == MachineStatus.Online, TimeSpan.FromSeconds(30), "the resumed agent is online again");
+
+        // The end of a job (scancel, time limit, the batch script ending): Slurm sends SIGCONT then SIGTERM to each step.
+        agent.Signal("CONT");
+        agent.Signal("TERM");
+        Assert.Equal(0, agent.WaitExit(TimeSpan.FromSeconds(15)));
+        Assert.Equal(MachineStatus.Offline, (await Api.Machine(url, "suspended"))!.Status);
+        Assert.Contains("goodbye", await (await Api.Get(url, "api/machines/suspended/connections")).Content.ReadAsStringAsync());
+    });
 }

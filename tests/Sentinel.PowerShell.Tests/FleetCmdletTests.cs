@@ -120,6 +120,29 @@ public class FleetCmdletTests : IClassFixture<FleetSession>
 public class FleetLifecycleTests
 {
     [Fact]
+    public async Task Start_SentinelMaster_MetricsOpen_reaches_the_master_and_its_metrics_serve_Prometheus_text()
+    {
+        using var ps = new ModuleSession();
+        var data = Directory.CreateTempSubdirectory("sentinel-ps-").FullName;
+        try
+        {
+            ps.Invoke($"$m = Start-SentinelMaster -Port 0 -DataPath '{data}' -MetricsOpen");
+            Assert.Equal(true, ps.Invoke("$m.MetricsOpen")[0].BaseObject);
+            using var http = new HttpClient();
+            var text = await http.GetStringAsync(ps.Invoke("$m.Url")[0].ToString() + "/metrics");
+            Assert.Contains("# TYPE sentinel_master_agents_connected gauge\nsentinel_master_agents_connected 0\n", text);
+            ps.Invoke("Stop-SentinelMaster");
+            ps.Invoke($"$m = Start-SentinelMaster -Port 0 -DataPath '{data}'");
+            Assert.Equal(false, ps.Invoke("$m.MetricsOpen")[0].BaseObject);
+            ps.Invoke("Stop-SentinelMaster");
+        }
+        finally
+        {
+            Directory.Delete(data, true);
+        }
+    }
+
+    [Fact]
     public async Task Stopping_the_agent_takes_its_machine_offline_at_once_and_stopping_the_master_returns_to_the_local_machine()
     {
         using var ps = new ModuleSession();

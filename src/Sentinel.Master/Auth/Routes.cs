@@ -46,13 +46,17 @@ internal static class Routes
         new("GET", "/api/tokens", Role.Admin, "API and agent tokens (never their secrets)"),
         new("POST", "/api/tokens", Role.Admin, "make a token; its secret is in the answer only"),
         new("DELETE", "/api/tokens/{id}", Role.Admin, "revoke a token"),
+        new("GET", "/metrics", Role.Viewer, "Prometheus text format (docs/prometheus.md); open to anyone with --metrics-open"),
         new("WS", "/ws", Role.Viewer, "the live stream for viewers"),
         new("WS", "/ws/agent", Role.None, "agents: the agent token goes in the hello"),
         new("WS", "/ws/net", Role.None, "the Network benchmark: the agent token as a bearer token"),
     ];
 
-    /// <summary>The role a request needs. Unknown API paths need a viewer (so a 404 tells nothing to strangers).</summary>
-    public static Role Needs(string method, string[] parts, bool webSocket)
+    /// <summary>
+    /// The role a request needs. Unknown API paths need a viewer (so a 404 tells nothing to strangers).
+    /// <paramref name="metricsOpen"/> (the master's --metrics-open) lets anyone read /metrics.
+    /// </summary>
+    public static Role Needs(string method, string[] parts, bool webSocket, bool metricsOpen = false)
     {
         if (webSocket)
         {
@@ -60,6 +64,7 @@ internal static class Routes
         }
         return parts switch
         {
+            ["metrics"] => metricsOpen ? Role.None : Role.Viewer,
             [] or [not "api", ..] => Role.None,
             ["api", "auth"] or ["api", "login"] or ["api", "logout"] => Role.None,
             ["api", "users", ..] or ["api", "tokens", ..] or ["api", "commands", ..] or ["api", "audit", ..] => Role.Admin,

@@ -34,6 +34,8 @@ internal sealed class JobManager
     // Machine name -> the part it is running, with the boot it runs on and when a cancel was sent.
     private readonly Dictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    // (machine, benchmark) -> its latest completed result, for /metrics.
+    private readonly Dictionary<(string Machine, string Benchmark), BenchmarkResult> _latest = [];
 
     /// <summary>Where Command benchmark jobs are audited (their outcomes are filled in when they end).</summary>
     public Storage.AuditLog? Audit { get; init; }
@@ -85,6 +87,10 @@ internal sealed class JobManager
         _store = store;
         _time = time;
         _log = log;
+        foreach (var r in store.LatestResults())
+        {
+            Remember(r);
+        }
         // Jobs a previous master left unfinished cannot finish now: their agents' results have nowhere to go.
         foreach (var job in store.LoadJobs(Kept).AsEnumerable().Reverse())
         {
@@ -240,7 +246,11 @@ internal sealed class JobManager
                 ? report.Result.State : BenchmarkState.Failed;
             r.Part.Result = report.Result with { Machine = machine, JobId = r.Job.Id, Benchmark = r.Job.Benchmark, State = state };
             End(r.Part, state, report.Result.Error);
-            if (state == BenchmarkState.Completed) r.Part.Progress = 1;
+            if (state == BenchmarkState.Completed)
+            {
+                r.Part.Progress = 1;
+                Remember(r.Part.Result);
+            }
             Update(r.Job);
             Dispatch();
             return true;
@@ -348,6 +358,21 @@ internal sealed class JobManager
     }
 
     /// <summary>Jobs queued or running now.</summary>
+    private void Remember(BenchmarkResult result)
+    {
+        var key = (result.Machine, result.Benchmark);
+        if (result.State == BenchmarkState.Completed && (!_latest.TryGetValue(key, out var known) || known.FinishedAt <= result.FinishedAt))
+        {
+            _latest[key] = result;
+        }
+    }
+
+    /// <summary>The latest completed result of each benchmark on each machine.</summary>
+    public List<BenchmarkResult> LatestResults()
+    {
+        lock (_lock) return _latest.Values.ToList();
+    }
+
     public int RunningCount()
     {
         lock (_lock) return _jobs.Count(j => j.State is BenchmarkState.Queued or BenchmarkState.Running);

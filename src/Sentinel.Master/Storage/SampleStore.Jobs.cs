@@ -121,4 +121,22 @@ public sealed partial class SampleStore
         }
         return list;
     }
+
+    /// <summary>The latest completed result of each benchmark on each machine (what /metrics shows after a restart).</summary>
+    public List<BenchmarkResult> LatestResults()
+    {
+        using var c = OpenRead();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT json FROM results r WHERE state = 'Completed' AND finished = (
+                SELECT max(finished) FROM results n WHERE n.machine = r.machine AND n.benchmark = r.benchmark AND n.state = 'Completed')
+            """;
+        using var r = cmd.ExecuteReader();
+        var list = new List<BenchmarkResult>();
+        while (r.Read())
+        {
+            if (Parse(r, 0, SentinelJsonContext.Default.BenchmarkResult) is { } result) list.Add(result);
+        }
+        return list;
+    }
 }

@@ -59,6 +59,12 @@ public sealed partial class SampleStore : IAsyncDisposable
     // away) until the agent says hello again and resends from what is on disk.
     private readonly HashSet<long> _poisoned = [];
     private long _rolledUpTo;
+    // The last minutes of fleet-history figures, fed after each commit (null when StoreOptions.RecentSeconds is 0).
+    private readonly RecentFigures? _recent;
+
+    /// <summary>Machines holding a ring of recent figures now (tests).</summary>
+    internal int RecentMachines => _recent?.Machines ?? 0;
+    private readonly List<(long Machine, long TimeMs, double Cpu, double Mem, double? Gpu, double Rx, double Tx)> _committed = [];
     private long _written, _duplicates, _refused, _failedCommits;
     private double _lastCommitMs;
     private volatile string? _lastError;
@@ -83,6 +89,12 @@ public sealed partial class SampleStore : IAsyncDisposable
         Exec(_write, $"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '{Schema.Version}')");
         _rolledUpTo = ReadMetaLong("rolled_up_to") ?? 0;
         CloseDanglingConnections(_write);
+        if (options.RecentSeconds > 0)
+        {
+            using var newest = _write.CreateCommand();
+            newest.CommandText = "SELECT max(t) FROM samples";
+            _recent = new RecentFigures(options.RecentSeconds, newest.ExecuteScalar() is long t ? t : null);
+        }
         _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
@@ -207,6 +219,7 @@ public sealed partial class SampleStore : IAsyncDisposable
             var toldOfFailure = new HashSet<(IStoreAck, long)>();
             long batchWritten = 0, batchDuplicates = 0; // counted once the transaction commits
             bool inTransaction = false;
+            _committed.Clear();
             try
             {
                 if (_options.FailCommits?.Invoke() == true)
@@ -239,6 +252,12 @@ public sealed partial class SampleStore : IAsyncDisposable
                             else
                             {
                                 batchWritten++;
+                                if (_recent is not null)
+                                {
+                                    var x = s.Sample;
+                                    _committed.Add((s.MachineId, x.Timestamp.ToUnixTimeMilliseconds(), x.CpuPercent, x.MemoryUsedPercent, x.GpuUtilizationPercent,
+                                        x.NetworkReceiveBytesPerSecond, x.NetworkTransmitBytesPerSecond));
+                                }
                             }
                             bootMax[s.BootRow] = Math.Max(bootMax.GetValueOrDefault(s.BootRow), s.Seq);
                             long t = s.Sample.Timestamp.ToUnixTimeMilliseconds();
@@ -286,6 +305,7 @@ public sealed partial class SampleStore : IAsyncDisposable
                 }
                 Exec(_write, "COMMIT");
                 inTransaction = false;
+                _recent?.Add(_committed, _time.GetUtcNow().ToUnixTimeMilliseconds());
                 Interlocked.Add(ref _written, batchWritten);
                 Interlocked.Add(ref _duplicates, batchDuplicates);
                 if (!_healthy)

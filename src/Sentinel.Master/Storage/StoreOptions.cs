@@ -11,6 +11,11 @@ public sealed record StoreOptions
     public int MaxBatch { get; init; } = 4096;
     /// <summary>Items waiting for the writer before new samples are refused (and not acked, so agents keep them).</summary>
     public int QueueCapacity { get; init; } = 200_000;
+    /// <summary>
+    /// Seconds of every machine's fleet-history figures kept in memory (about 35 KB per machine at the default 630),
+    /// so GET /api/fleet/history over the last 10 minutes (the live page's first load) reads no database. 0: off.
+    /// </summary>
+    public int RecentSeconds { get; init; } = 630;
     /// <summary>How often roll-ups, retention and the WAL checkpoint run.</summary>
     public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromSeconds(60);
 

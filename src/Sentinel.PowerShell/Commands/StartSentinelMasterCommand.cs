@@ -41,6 +41,9 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
     /// <summary>Let alert rules run a program on the master (program and arguments, never a shell).</summary>
     [Parameter]
     public SwitchParameter AllowAlertCommand { get; set; }
+    /// <summary>Let anyone who can reach the master read /metrics (Prometheus) without a token.</summary>
+    [Parameter]
+    public SwitchParameter MetricsOpen { get; set; }
 
     protected override void EndProcessing()
     {
@@ -68,6 +71,7 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
             {
                 Address = address, Port = Port, DataPath = data, AgentToken = AgentToken, Log = log.Add, Certificate = Certificate,
                 AlertHoldOff = AlertHoldOff ?? new MasterOptions { DataPath = data }.AlertHoldOff, AllowAlertCommands = AllowAlertCommand,
+                MetricsOpen = MetricsOpen,
             });
         }
         catch (MasterStartException e)

@@ -116,11 +116,9 @@ public class CorpusTests(HostileMasterFixture fixture, ITestOutputHelper output)
 /// apart: a big frame's send buffer comes from the shared ArrayPool, which keeps some (a bounded cache per thread
 /// and core), so the big inputs get a wider bound.
 /// </summary>
-[Collection(CorpusMemoryTests.Alone)]
+[Collection(nameof(MeasuresProcessMemory))]
 public class CorpusMemoryTests(ITestOutputHelper output)
 {
-    public const string Alone = "corpus memory, alone";
-
     [Fact]
     public async Task Memory_stays_bounded_over_the_whole_corpus()
     {
@@ -185,9 +183,9 @@ public class HostileFloodTests : MasterPerTest
         .GetProperty("Names", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)!.GetValue(null)!).Count;
 }
 
-/// <summary>The heap is measured process-wide: other tests allocating megabytes meanwhile (command output, big frames) would count
-/// against the corpus, so its memory test runs alone, after the parallel ones.</summary>
-[CollectionDefinition(CorpusMemoryTests.Alone, DisableParallelization = true)]
-public sealed class CorpusMemoryAlone
-{
-}
+/// <summary>
+/// Tests that measure the whole process's managed heap run alone: a test class running beside them (real agents,
+/// a Prometheus scrape) holds memory of its own at the moment they measure, and they would blame the master for it.
+/// </summary>
+[CollectionDefinition(nameof(MeasuresProcessMemory), DisableParallelization = true)]
+public sealed class MeasuresProcessMemory;
