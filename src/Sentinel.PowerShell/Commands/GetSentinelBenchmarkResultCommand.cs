@@ -17,6 +17,7 @@ public sealed class GetSentinelBenchmarkResultCommand : SentinelCmdlet
 
     /// <summary>Only these machines. Results piped back in bind by their Machine and JobId properties.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Machine { get; set; }
 

@@ -10,6 +10,7 @@ public sealed class GetSentinelMetricCommand : SentinelCmdlet
 {
     /// <summary>Machine names; piped machines bind by their Name property.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = [];
 
