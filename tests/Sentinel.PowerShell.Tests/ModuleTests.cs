@@ -79,5 +79,10 @@ public class ModuleTests : IClassFixture<ModuleTests.Session>
         Assert.Contains("about_Sentinel", text);
         Assert.Contains("local machine", text, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("agent", text, StringComparison.OrdinalIgnoreCase);
+        // How the cmdlets behave, not only what they are: completion, errors, -WhatIf, jobs, reports.
+        foreach (var topic in new[] { "Tab completes", "RecommendedAction", "does not stop the others", "-WhatIf", "Receive-Job", "Export-SentinelReport" })
+        {
+            Assert.Contains(topic, text);
+        }
     }
 }
