@@ -10,17 +10,7 @@ namespace Sentinel.PowerShell.Tests;
 /// </summary>
 public class PesterSpecTests
 {
-    private static string RepoRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Sentinel.sln"))) return dir.FullName;
-            }
-            throw new InvalidOperationException("Cannot find the repository root above " + AppContext.BaseDirectory);
-        }
-    }
+    private static string RepoRoot => Testing.SentinelProgram.RepositoryRoot;
 
     private static string PesterFolder => Path.Combine(RepoRoot, "tests", "Pester");
 
