@@ -61,6 +61,13 @@ public class LocalCompletionTests : IClassFixture<ModuleTests.Session>
     }
 
     [Fact]
+    public void JobId_completes_nothing_without_a_master()
+    {
+        _ps.Invoke("$null = Invoke-SentinelBenchmark -Name Command -Command true");
+        Assert.Empty(Tab.Complete(_ps, "Get-SentinelBenchmarkResult -JobId "));
+    }
+
+    [Fact]
     public void Parameter_completes_nothing_until_the_benchmark_is_known()
     {
         Assert.Empty(Tab.Complete(_ps, "Invoke-SentinelBenchmark -Parameter "));
@@ -96,6 +103,20 @@ public class FleetCompletionTests : IClassFixture<FleetSession>
         Assert.Equal(FleetSession.AgentName, result.ListItemText);
         Assert.Contains("Online", result.ToolTip);
         Assert.Contains(_ps.Invoke("$m.Url")[0].ToString(), result.ToolTip);
+    }
+
+    [Fact]
+    public void JobId_completes_the_masters_jobs_newest_first_saying_what_each_ran()
+    {
+        var first = _ps.Invoke($"(Invoke-SentinelBenchmark -Name Network -Machine {FleetSession.AgentName} -Parameter @{{ seconds = 0.5; pings = 3 }}).JobId")[0].ToString();
+        var second = _ps.Invoke($"(Invoke-SentinelBenchmark -Name Network -Machine {FleetSession.AgentName} -Parameter @{{ seconds = 0.5; pings = 3 }}).JobId")[0].ToString();
+        var results = Tab.Complete(_ps, "Get-SentinelBenchmarkResult -JobId ");
+        var ids = results.Select(r => r.ListItemText).ToList();
+        Assert.True(ids.IndexOf(second) >= 0 && ids.IndexOf(second) < ids.IndexOf(first), $"the newer job {second} should come before {first}: {string.Join(", ", ids)}");
+        Assert.StartsWith($"Network on {FleetSession.AgentName}, ", results.Single(r => r.ListItemText == first).ToolTip);
+        Assert.Equal([first], Tab.Texts(_ps, "Get-SentinelBenchmarkResult -JobId " + first[..Math.Min(first.Length, 12)]).Where(t => t == first));
+        // What it completes is what the cmdlet takes.
+        Assert.Equal(first, _ps.Invoke($"(Get-SentinelBenchmarkResult -JobId {first}).JobId")[0].ToString());
     }
 
     [Fact]

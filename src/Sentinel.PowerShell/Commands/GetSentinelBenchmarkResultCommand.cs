@@ -23,6 +23,7 @@ public sealed class GetSentinelBenchmarkResultCommand : SentinelCmdlet
 
     /// <summary>Only the results of this job of the master.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(JobIdCompleter))]
     public string? JobId { get; set; }
 
     /// <summary>Only results that finished at or after this time (without a zone: local time).</summary>
