@@ -8,7 +8,7 @@ namespace Sentinel.PowerShell.Tests;
 /// What every exported cmdlet owes its users, checked for whatever the built manifest exports, so a cmdlet
 /// added later is held to it without a line here: an approved verb and a Sentinel noun, declared output
 /// types with format views, ShouldProcess where it changes state, and help with a synopsis, a description,
-/// two examples with code, every parameter described with its real type, whether it is required and how it takes pipeline input (and no
+/// two examples with code, every parameter described with its real type, whether it is required, how it takes pipeline input and its aliases (and no
 /// parameter that does not exist) and its outputs.
 /// </summary>
 public class CmdletContractTests : IClassFixture<ModuleTests.Session>
@@ -111,15 +111,18 @@ public class CmdletContractTests : IClassFixture<ModuleTests.Session>
     public void Has_help_for_every_parameter_and_none_for_parameters_that_do_not_exist(string name)
     {
         var actual = Command(name).Parameters.Values.Where(p => !Common.Contains(p.Name)).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
-        // name|type|required|pipeline input|description, one line per documented parameter.
-        var documented = _ps.Invoke($"(Get-Help {name} -Full).parameters.parameter | ForEach-Object {{ $_.name + '|' + $_.type.name + '|' + $_.required + '|' + $_.pipelineInput + '|' + (($_.description | ForEach-Object {{ $_.Text }}) -join ' ') }}")
-            .Select(o => o.ToString().Split('|', 5))
+        // name|type|required|pipeline input|aliases|description, one line per documented parameter.
+        var documented = _ps.Invoke($"(Get-Help {name} -Full).parameters.parameter | ForEach-Object {{ $_.name + '|' + $_.type.name + '|' + $_.required + '|' + $_.pipelineInput + '|' + $_.aliases + '|' + (($_.description | ForEach-Object {{ $_.Text }}) -join ' ') }}")
+            .Select(o => o.ToString().Split('|', 6))
             .Where(f => f[0].Length > 0) // a cmdlet with no parameters of its own has one empty entry
             .ToDictionary(f => f[0], StringComparer.OrdinalIgnoreCase);
         foreach (var (parameter, info) in actual)
         {
             Assert.True(documented.TryGetValue(parameter, out var help), $"{name} -{parameter} has no help");
-            Assert.True(help![4].Trim().Length > 10, $"{name} -{parameter}: its help has no description");
+            Assert.True(help![5].Trim().Length > 10, $"{name} -{parameter}: its help has no description");
+            var aliases = help[4].Split([',', ' '], StringSplitOptions.RemoveEmptyEntries).Where(a => a != "None").Order(StringComparer.OrdinalIgnoreCase);
+            Assert.True(aliases.SequenceEqual(info.Aliases.Order(StringComparer.OrdinalIgnoreCase), StringComparer.OrdinalIgnoreCase),
+                $"{name} -{parameter} has the aliases '{string.Join(", ", info.Aliases)}', but its help says '{help[4]}'");
             var type = Nullable.GetUnderlyingType(info.ParameterType) ?? info.ParameterType;
             Assert.True(string.Equals(help[1].Split('.')[^1], type.Name, StringComparison.OrdinalIgnoreCase), $"{name} -{parameter} is a {type.Name}, but its help says {help[1]}");
             var mandatory = info.Attributes.OfType<ParameterAttribute>().Any(a => a.Mandatory);
