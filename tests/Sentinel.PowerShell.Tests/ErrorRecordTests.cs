@@ -148,3 +148,28 @@ public class FleetErrorRecordTests : IClassFixture<DeadMachineFleet>
         Assert.Equal(before, _ps.Invoke("Get-SentinelBenchmarkResult -Last 1000").Count);
     }
 }
+
+/// <summary>Long work through a master shows progress: reading the history of machine after machine.</summary>
+public class FleetProgressTests : IClassFixture<DeadMachineFleet>
+{
+    private readonly ModuleSession _ps;
+    public FleetProgressTests(DeadMachineFleet fleet) => _ps = fleet.PS;
+
+    [Fact]
+    public void History_of_piped_machines_shows_which_machine_is_being_read_and_completes()
+    {
+        var s = Streams.Of(_ps, "Get-SentinelMachine | Get-SentinelMetric -Step 10s");
+        Assert.Empty(s.Errors);
+        Assert.NotEmpty(s.Output);
+        var progress = s.Progress.Where(p => p.Activity == "Get-SentinelMetric").ToList();
+        // One record per machine, in the order they came down the pipeline, counting up.
+        var reading = progress.Where(p => p.RecordType == ProgressRecordType.Processing)
+            .Select(p => System.Text.RegularExpressions.Regex.Match(p.StatusDescription, @"^Reading the history of (\S+) \(machine (\d+)\)$")).ToList();
+        Assert.All(reading, m => Assert.True(m.Success));
+        Assert.Equal([DeadMachineFleet.Dead, DeadMachineFleet.Live], reading.Select(m => m.Groups[1].Value).Order());
+        Assert.Equal(["1", "2"], reading.Select(m => m.Groups[2].Value));
+        var last = progress[^1];
+        Assert.Equal(ProgressRecordType.Completed, last.RecordType);
+        Assert.Equal("Read the history of 2 machine(s)", last.StatusDescription);
+    }
+}
