@@ -38,7 +38,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('monitoring', 'benchmark', 'cluster', 'hpc', 'slurm', 'gpu', 'metrics', 'Linux')
+            Tags         = @('monitoring', 'benchmark', 'cluster', 'hpc', 'slurm', 'gpu', 'metrics', 'Linux', 'PSEdition_Core')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://github.com/sentinel-monitor/sentinel'
             ReleaseNotes = 'Reports: Export-SentinelReport writes one self-contained HTML file (plotly.js inside, opens offline) of piped machines, metrics or benchmark results, or of the whole fleet: summary, downsampled history, benchmark comparison with outliers flagged, inventory. Benchmarks: Invoke-SentinelBenchmark on this machine or piped machines of a master (progress per machine, -AsJob), Get-SentinelBenchmarkResult. Fleet: masters and agents (Start-/Stop-SentinelMaster, Start-/Stop-SentinelAgent, Connect-/Disconnect-SentinelMaster), Get-SentinelMachine across a fleet, Get-SentinelMetric history. Get-SentinelMachine reports this machine''s live metrics and hardware with no set-up.'

@@ -58,7 +58,9 @@ internal static class MasterCommand
                     AlertHoldOff = parse.GetValue(holdOff) is "0" or "0s" ? TimeSpan.Zero : CliParse.Duration("--alert-hold-off", parse.GetValue(holdOff)!),
                     AllowAlertCommands = parse.GetValue(allowAlertCommands),
                 });
-                ConsoleLog.Line($"agents: sentinel agent --master {master.Url.ToString().TrimEnd('/')}");
+                // Beyond loopback (or with --agent-token) agents are refused without a token: say so, or the line copied fails.
+                bool needsToken = parse.GetValue(token) is not null || !System.Net.IPAddress.IsLoopback(endpoint.Address);
+                ConsoleLog.Line($"agents: sentinel agent --master {master.Url.ToString().TrimEnd('/')}" + (needsToken ? " --token AGENT-TOKEN" : ""));
                 try
                 {
                     await Task.Delay(Timeout.Infinite, ct);

@@ -37,6 +37,12 @@ internal sealed class BenchmarkRecords
     /// <summary>Results that failed or were cancelled by something other than the user's stop.</summary>
     public int Failed { get; private set; }
 
+    // What to do about a failed run. The reason is the engine's text; an offline machine needs its agent, anything else its parameters or program.
+    private static string FailedAction(BenchmarkResult result)
+        => (result.Error ?? "").Contains("offline", StringComparison.OrdinalIgnoreCase)
+            ? $"Start the agent on {result.Machine} again (Get-SentinelMachine -Status Offline lists the machines without one), then rerun. The other machines' results are not affected."
+            : "Fix what the message names and rerun. The error's TargetObject is the result, with the parameters the run was given and the machine's conditions before it.";
+
     /// <summary>What to write for one event: <see cref="ProgressRecord"/>s, then a result or an <see cref="ErrorRecord"/>.</summary>
     public IEnumerable<object> Translate(BenchmarkEvent e)
     {
@@ -62,7 +68,7 @@ internal sealed class BenchmarkRecords
                     Failed++;
                     yield return SentinelCmdlet.Error("BenchmarkFailed", ErrorCategory.InvalidOperation, result,
                         $"{result.Benchmark} failed on {result.Machine}: {Reason(result)}",
-                        "The error's TargetObject is the result, with the parameters the run was given and the machine's conditions before it.");
+                        FailedAction(result));
                     break;
                 case BenchmarkState.Cancelled when !_stopping():
                     Failed++;

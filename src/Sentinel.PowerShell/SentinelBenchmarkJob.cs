@@ -68,7 +68,14 @@ internal sealed class SentinelBenchmarkJob : Job
         catch (Exception e)
         {
             refused = true;
-            Error.Add(new ErrorRecord(e, "Sentinel.BenchmarkJobFailed", ErrorCategory.NotSpecified, Command));
+            // Not a refusal the fleet explained: say what failed and where to look.
+            Error.Add(new ErrorRecord(e, "Sentinel.BenchmarkJobFailed", ErrorCategory.InvalidOperation, Command)
+            {
+                ErrorDetails = new ErrorDetails($"The benchmark job ({Command}) failed: {e.Message}")
+                {
+                    RecommendedAction = "Run the same command without -AsJob to see it fail in front of you; $error[0].Exception holds the details.",
+                },
+            });
         }
         Progress.Add(records.Finish());
         _status = $"{records.Completed} completed, {records.Failed} failed";

@@ -114,7 +114,10 @@ public sealed class ExportSentinelReportCommand : SentinelCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "Sentinel.WriteFailed", ErrorCategory.WriteError, path));
+            ThrowTerminatingError(new ErrorRecord(e, "Sentinel.WriteFailed", ErrorCategory.WriteError, path)
+            {
+                ErrorDetails = new ErrorDetails($"Could not write {path}: {e.Message}") { RecommendedAction = "Check that you may write to the folder and that the disk has room, or choose another -Path." },
+            });
         }
         WriteProgress(new ProgressRecord(1, Activity, "Done") { RecordType = ProgressRecordType.Completed });
         if (Open && ReportFile.Open(path) is { } why)

@@ -17,11 +17,13 @@ public sealed class GetSentinelBenchmarkResultCommand : SentinelCmdlet
 
     /// <summary>Only these machines. Results piped back in bind by their Machine and JobId properties.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Machine { get; set; }
 
     /// <summary>Only the results of this job of the master.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(JobIdCompleter))]
     public string? JobId { get; set; }
 
     /// <summary>Only results that finished at or after this time (without a zone: local time).</summary>

@@ -12,6 +12,7 @@ public sealed class GetSentinelMachineCommand : SentinelCmdlet
     /// <summary>Machine names to return; wildcards allowed. All machines when omitted.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 

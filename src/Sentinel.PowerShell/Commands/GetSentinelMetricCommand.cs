@@ -10,6 +10,7 @@ public sealed class GetSentinelMetricCommand : SentinelCmdlet
 {
     /// <summary>Machine names; piped machines bind by their Name property.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = [];
 
@@ -26,11 +27,16 @@ public sealed class GetSentinelMetricCommand : SentinelCmdlet
     [DurationTransformation]
     public TimeSpan? Step { get; set; }
 
+    private const string Activity = "Get-SentinelMetric";
+    private int _read;
+
     protected override void ProcessRecord()
     {
         var fleet = Session.Fleet;
         foreach (var name in Name)
         {
+            // Machines come one by one down the pipeline, so there is no total: say which and how many so far.
+            WriteProgress(new ProgressRecord(1, Activity, $"Reading the history of {name} (machine {++_read})"));
             try
             {
                 var series = Await(fleet.GetMetricsAsync(name, ToUtc(Since), ToUtc(Until), Step, CancellationToken));
@@ -44,6 +50,14 @@ public sealed class GetSentinelMetricCommand : SentinelCmdlet
             {
                 ThrowTerminatingError(Error(e, name));
             }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_read > 0)
+        {
+            WriteProgress(new ProgressRecord(1, Activity, $"Read the history of {_read} machine(s)") { RecordType = ProgressRecordType.Completed });
         }
     }
 

@@ -28,11 +28,13 @@ public sealed class InvokeSentinelBenchmarkCommand : SentinelCmdlet
 
     /// <summary>Machines by name. With none (and nothing piped), this machine, in this process.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Machine { get; set; }
 
     /// <summary>The benchmark's parameters by their names, e.g. @{ arrayBytes = '1G'; repetitions = 20 }.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(BenchmarkParameterCompleter))]
     [ValidateNotNull]
     public Hashtable? Parameter { get; set; }
 
