@@ -6,7 +6,7 @@ namespace Sentinel.PowerShell.Commands;
 /// Runs a scriptblock in this session for every change of an alert of the connected master (fired, acknowledged, silenced,
 /// resolved), with the alert as its argument. An engine event subscription: Get-EventSubscriber lists it, Unregister-Event ends it.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Register, "SentinelAlertAction")]
+[Cmdlet(VerbsLifecycle.Register, "SentinelAlertAction", SupportsShouldProcess = true)]
 [OutputType(typeof(PSEventJob))]
 public sealed class RegisterSentinelAlertActionCommand : SentinelCmdlet
 {
@@ -29,6 +29,10 @@ public sealed class RegisterSentinelAlertActionCommand : SentinelCmdlet
     protected override void EndProcessing()
     {
         var master = ConnectedMaster();
+        if (!ShouldProcess(master.Description, "Run a scriptblock in this session for every alert change"))
+        {
+            return;
+        }
         // What is there now is read before this returns: a change made right after is a change, whenever the first poll runs.
         IReadOnlyList<Alert> baseline;
         try
