@@ -101,13 +101,13 @@ public sealed class CommandBenchmark : IBenchmark
         }
         catch (OperationCanceledException)
         {
-            KillTree(process);
-            await EndAsync(process, readOut, readErr).ConfigureAwait(false);
+            Commands.CommandRunner.KillTree(process);
+            await Commands.CommandRunner.EndAsync(process, readOut, readErr).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException($"'{Shorten(line, 200)}' did not finish within {Durations.Format(timeout)}; it and the processes it started were killed.{Tail(stderr)}");
         }
         // Output still held open by a background child must not keep the run waiting.
-        await EndAsync(process, readOut, readErr).ConfigureAwait(false);
+        await Commands.CommandRunner.EndAsync(process, readOut, readErr).ConfigureAwait(false);
 
         int exitCode = process.ExitCode;
         if (exitCode != 0)
@@ -195,44 +195,6 @@ public sealed class CommandBenchmark : IBenchmark
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             // The pipe was closed under us after the process ended: what was read is kept.
-        }
-    }
-
-    /// <summary>Waits for the process and its output, but not for grandchildren that keep the pipes open.</summary>
-    private static async Task EndAsync(Process process, Task readOut, Task readErr)
-    {
-        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
-        {
-            try
-            {
-                await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-        var both = Task.WhenAll(readOut, readErr);
-        if (await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false) != both)
-        {
-            process.StandardOutput.BaseStream.Dispose();
-            process.StandardError.BaseStream.Dispose();
-            await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
-        }
-    }
-
-    private static void KillTree(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        catch (Win32Exception)
-        {
-            // Part of the tree was gone or not ours; the rest was signalled.
         }
     }
 

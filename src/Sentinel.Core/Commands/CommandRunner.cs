@@ -118,7 +118,7 @@ public static class CommandRunner
     }
 
     /// <summary>Waits for the process and its output, but not for grandchildren that keep the pipes open.</summary>
-    private static async Task EndAsync(Process process, Task readOut, Task readErr)
+    internal static async Task EndAsync(Process process, Task readOut, Task readErr)
     {
         using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
         {
@@ -139,7 +139,8 @@ public static class CommandRunner
         }
     }
 
-    private static void KillTree(Process process)
+    /// <summary>Kills a process and everything it started; parts already gone are fine.</summary>
+    internal static void KillTree(Process process)
     {
         try
         {
