@@ -53,3 +53,16 @@ function Wait-OpenAlert {
     Wait-Until { @(Get-SentinelAlert -State Open | Where-Object RuleId -eq $RuleId).Count -gt 0 } "rule $RuleId to fire"
     Get-SentinelAlert -State Open | Where-Object RuleId -eq $RuleId
 }
+
+function Start-TestCommandFleet {
+    # A master and three agents: pester-cmd-a and pester-cmd-b may run 'echo *' and 'sh -c *', pester-cmd-c nothing.
+    $data = [System.IO.Directory]::CreateTempSubdirectory('sentinel-pester-').FullName
+    $master = Start-SentinelMaster -Port 0 -DataPath $data
+    $agents = @(
+        Start-SentinelAgent -Master $master.Url -Name pester-cmd-a -Interval 1s -AllowCommand 'echo *', 'sh -c *'
+        Start-SentinelAgent -Master $master.Url -Name pester-cmd-b -Interval 1s -AllowCommand 'echo *', 'sh -c *'
+        Start-SentinelAgent -Master $master.Url -Name pester-cmd-c -Interval 1s
+    )
+    Wait-Until { @(Get-SentinelMachine -Status Online).Count -eq 3 } 'the agents to come online'
+    [pscustomobject]@{ Master = $master; Agents = $agents; DataPath = $data }
+}
