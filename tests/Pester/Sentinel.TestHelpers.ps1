@@ -36,3 +36,33 @@ function Stop-TestFleet {
     Stop-SentinelMaster
     if ($Fleet) { [System.IO.Directory]::Delete($Fleet.DataPath, $true) }
 }
+
+function Start-TestAlertFleet {
+    # A master whose alerts fire at once (-AlertHoldOff 0) and one agent sampling every second.
+    param([string] $AgentName = 'pester-alert')
+    $data = [System.IO.Directory]::CreateTempSubdirectory('sentinel-pester-').FullName
+    $master = Start-SentinelMaster -Port 0 -DataPath $data -AlertHoldOff 0
+    $agents = @(Start-SentinelAgent -Master $master.Url -Name $AgentName -Interval 1s)
+    Wait-Until { @(Get-SentinelMachine -Status Online).Count -eq 1 } 'the agent to come online'
+    [pscustomobject]@{ Master = $master; Agents = $agents; DataPath = $data }
+}
+
+function Wait-OpenAlert {
+    # The open alert of a rule, once it has fired (a rule on memory above 0.5 % fires on the agent's next sample).
+    param([string] $RuleId)
+    Wait-Until { @(Get-SentinelAlert -State Open | Where-Object RuleId -eq $RuleId).Count -gt 0 } "rule $RuleId to fire"
+    Get-SentinelAlert -State Open | Where-Object RuleId -eq $RuleId
+}
+
+function Start-TestCommandFleet {
+    # A master and three agents: pester-cmd-a and pester-cmd-b may run 'echo *' and 'sh -c *', pester-cmd-c nothing.
+    $data = [System.IO.Directory]::CreateTempSubdirectory('sentinel-pester-').FullName
+    $master = Start-SentinelMaster -Port 0 -DataPath $data
+    $agents = @(
+        Start-SentinelAgent -Master $master.Url -Name pester-cmd-a -Interval 1s -AllowCommand 'echo *', 'sh -c *'
+        Start-SentinelAgent -Master $master.Url -Name pester-cmd-b -Interval 1s -AllowCommand 'echo *', 'sh -c *'
+        Start-SentinelAgent -Master $master.Url -Name pester-cmd-c -Interval 1s
+    )
+    Wait-Until { @(Get-SentinelMachine -Status Online).Count -eq 3 } 'the agents to come online'
+    [pscustomobject]@{ Master = $master; Agents = $agents; DataPath = $data }
+}
