@@ -10,7 +10,7 @@ namespace Sentinel.PowerShell;
 /// record. One translation feeds both the pipeline (Invoke-SentinelBenchmark) and a job's streams (-AsJob),
 /// so the two cannot drift apart; it never writes anything itself.
 /// </summary>
-internal sealed class BenchmarkRecords
+internal sealed class BenchmarkRecords : IRunRecords<BenchmarkEvent>
 {
     private const int OverallActivityId = 1;
 

@@ -57,6 +57,21 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Writes what an <see cref="IRunRecords{TEvent}"/> translated, each to its stream.</summary>
+    internal void WriteRecords(IEnumerable<object> records)
+    {
+        foreach (var record in records)
+        {
+            switch (record)
+            {
+                case ProgressRecord p: WriteProgress(p); break;
+                case ErrorRecord r: WriteError(r); break;
+                case InformationRecord i: WriteInformation(i); break;
+                default: WriteObject(record); break;
+            }
+        }
+    }
+
     /// <summary>The connected master (alerts live there); a terminating error when the session has none.</summary>
     protected Fleet.RemoteFleet ConnectedMaster()
     {

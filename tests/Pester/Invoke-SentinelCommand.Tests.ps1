@@ -82,6 +82,17 @@ Describe 'Invoke-SentinelCommand on a fleet' {
         @(Get-SentinelAuditLog -Last 1000 | Where-Object Command -like "*$marker*").Count | Should -Be 0
     }
 
+    It 'returns a job with -AsJob whose lines and results Receive-Job gives' {
+        $job = Get-SentinelMachine -Name pester-cmd-[ab] | Invoke-SentinelCommand 'echo in-a-job' -AsJob -Confirm:$false
+        $job.PSJobTypeName | Should -Be 'SentinelCommandJob'
+        $results = @($job | Wait-Job -Timeout 60 | Receive-Job -InformationVariable shown)
+        $results.Count | Should -Be 2
+        foreach ($r in $results) { $r.Output | Should -Be "in-a-job`n" }
+        @($shown | ForEach-Object { "$($_.MessageData)" }) | Should -Contain '[pester-cmd-a] in-a-job'
+        $job.State.ToString() | Should -Be 'Completed'
+        $job | Remove-Job
+    }
+
     It 'asks before running, its impact being high' {
         $attribute = (Get-Command Invoke-SentinelCommand).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
         $attribute.SupportsShouldProcess | Should -BeTrue

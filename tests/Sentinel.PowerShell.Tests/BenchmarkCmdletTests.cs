@@ -4,7 +4,7 @@ using System.Management.Automation;
 namespace Sentinel.PowerShell.Tests;
 
 /// <summary>What one script wrote to each stream.</summary>
-public sealed record Streams(List<PSObject> Output, List<ErrorRecord> Errors, List<ProgressRecord> Progress, List<WarningRecord> Warnings)
+public sealed record Streams(List<PSObject> Output, List<ErrorRecord> Errors, List<ProgressRecord> Progress, List<WarningRecord> Warnings, List<InformationRecord> Information)
 {
     public static Streams Of(ModuleSession session, string script)
     {
@@ -12,7 +12,7 @@ public sealed record Streams(List<PSObject> Output, List<ErrorRecord> Errors, Li
         ps.Runspace = session.Runspace;
         ps.AddScript(script);
         var output = ps.Invoke().ToList();
-        return new Streams(output, ps.Streams.Error.ToList(), ps.Streams.Progress.ToList(), ps.Streams.Warning.ToList());
+        return new Streams(output, ps.Streams.Error.ToList(), ps.Streams.Progress.ToList(), ps.Streams.Warning.ToList(), ps.Streams.Information.ToList());
     }
 }
 
@@ -230,27 +230,36 @@ public class LocalBenchmarkTests : IClassFixture<ModuleTests.Session>
     [Fact]
     public void AsJob_returns_a_job_at_once_whose_results_Receive_Job_gives()
     {
-        var watch = Stopwatch.StartNew();
-        var job = Assert.Single(_ps.Invoke("$global:j1 = Invoke-SentinelBenchmark Command -Command sh -ArgumentList \"-c 'sleep 1; echo {}'\" -AsJob; $j1"));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(0.9), $"-AsJob took {watch.Elapsed} to return");
-        Assert.IsAssignableFrom<Job>(job.BaseObject);
-        Assert.Equal("SentinelBenchmarkJob", job.Properties["PSJobTypeName"].Value);
-        Assert.Equal("local machine", job.Properties["Location"].Value);
-        Assert.Contains(_ps.Invoke("Get-Job").Select(o => o.BaseObject), o => ReferenceEquals(o, job.BaseObject));
-        // Get-Job's own view: its 15-character type column cuts the name short.
-        var shown = _ps.Render("Get-Job -Id $j1.Id");
-        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(shown, @"Job\d+\s+SentinelBenchm\S*\s+(Running|Completed)\s+\w+\s+local mac"), shown);
+        var gate = Path.Combine(Path.GetTempPath(), "sentinel-ps-gate-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var job = Assert.Single(_ps.Invoke($"$global:j1 = Invoke-SentinelBenchmark Command -Command sh -ArgumentList \"-c 'while [ ! -e {gate} ]; do sleep 0.2; done; echo {{}}'\" -AsJob; $j1"));
+            // The run cannot end before the test opens the gate, so the cmdlet returned while it ran.
+            Assert.Equal("Running", _ps.Invoke("$j1.State")[0].ToString());
+            Assert.IsAssignableFrom<Job>(job.BaseObject);
+            Assert.Equal("SentinelBenchmarkJob", job.Properties["PSJobTypeName"].Value);
+            Assert.Equal("local machine", job.Properties["Location"].Value);
+            Assert.Contains(_ps.Invoke("Get-Job").Select(o => o.BaseObject), o => ReferenceEquals(o, job.BaseObject));
+            // Get-Job's own view: its 15-character type column cuts the name short.
+            var shown = _ps.Render("Get-Job -Id $j1.Id");
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(shown, @"Job\d+\s+SentinelBenchm\S*\s+(Running|Completed)\s+\w+\s+local mac"), shown);
 
-        var s = Streams.Of(_ps, "$j1 | Wait-Job -Timeout 30 | Receive-Job");
-        Assert.Empty(s.Errors);
-        var r = Assert.Single(s.Output);
-        Assert.Equal("Sentinel.BenchmarkResult", r.TypeNames[0]);
-        Assert.Equal("Completed", r.Properties["State"].Value.ToString());
-        Assert.Contains(s.Progress, p => p.Activity == "Command on 1 machine");
-        Assert.Equal("Completed", _ps.Invoke("$j1.State")[0].ToString());
-        Assert.Equal("1 completed, 0 failed", _ps.Invoke("$j1.StatusMessage")[0].ToString());
-        Assert.False((bool)_ps.Invoke("$j1.HasMoreData")[0].BaseObject);
-        _ps.Invoke("Remove-Job $j1");
+            File.WriteAllText(gate, "");
+            var s = Streams.Of(_ps, "$j1 | Wait-Job -Timeout 30 | Receive-Job");
+            Assert.Empty(s.Errors);
+            var r = Assert.Single(s.Output);
+            Assert.Equal("Sentinel.BenchmarkResult", r.TypeNames[0]);
+            Assert.Equal("Completed", r.Properties["State"].Value.ToString());
+            Assert.Contains(s.Progress, p => p.Activity == "Command on 1 machine");
+            Assert.Equal("Completed", _ps.Invoke("$j1.State")[0].ToString());
+            Assert.Equal("1 completed, 0 failed", _ps.Invoke("$j1.StatusMessage")[0].ToString());
+            Assert.False((bool)_ps.Invoke("$j1.HasMoreData")[0].BaseObject);
+            _ps.Invoke("Remove-Job $j1");
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
     }
 
     [Fact]
@@ -270,12 +279,12 @@ public class LocalBenchmarkTests : IClassFixture<ModuleTests.Session>
     [Fact]
     public void Stop_Job_cancels_the_run_and_the_job_is_Stopped()
     {
-        _ps.Invoke("$global:j3 = Invoke-SentinelBenchmark Command -Command sleep -ArgumentList 30 -AsJob");
-        WaitFor(() => _ps.Invoke("$j3.Progress.Count")[0].BaseObject is int n && n > 2, "the job reported no progress");
-        var watch = Stopwatch.StartNew();
+        var tag = Testing.ProcessTable.UniqueSleep();
+        _ps.Invoke($"$global:j3 = Invoke-SentinelBenchmark Command -Command sleep -ArgumentList {tag} -AsJob");
+        WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 1, "the job's sleep did not start");
         _ps.Invoke("Stop-Job $j3");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"Stop-Job took {watch.Elapsed}");
-        Assert.Equal("Stopped", _ps.Invoke("$j3.State")[0].ToString());
+        Assert.Equal("Stopped", _ps.Invoke("$j3.State")[0].ToString()); // a 300 s sleep: only the stop ends it now
+        WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 0, "the sleep outlived Stop-Job");
         var s = Streams.Of(_ps, "Receive-Job $j3");
         Assert.Empty(s.Output);
         Assert.Empty(s.Errors); // the user stopped it: a cancelled run is no error then
@@ -286,14 +295,14 @@ public class LocalBenchmarkTests : IClassFixture<ModuleTests.Session>
     {
         using var ps = System.Management.Automation.PowerShell.Create();
         ps.Runspace = _ps.Runspace;
-        ps.AddScript("Invoke-SentinelBenchmark Command -Command sleep -ArgumentList 30");
-        var watch = Stopwatch.StartNew();
+        var tag = Testing.ProcessTable.UniqueSleep();
+        ps.AddScript($"Invoke-SentinelBenchmark Command -Command sleep -ArgumentList {tag}");
         var running = ps.BeginInvoke();
-        WaitFor(() => ps.Streams.Progress.Any(p => p.StatusDescription.StartsWith("running sleep", StringComparison.Ordinal)), "the run did not start");
-        ps.Stop();
-        Assert.True(running.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10)), "Ctrl+C did not stop the run");
+        WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 1, "the run did not start");
+        ps.Stop(); // a 300 s sleep: only the stop can end the run now
+        Assert.True(running.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)), "Ctrl+C did not stop the run");
         Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15));
+        WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 0, "the sleep outlived Ctrl+C");
         Assert.Empty(ps.Streams.Error);
     }
 

@@ -165,6 +165,81 @@ public class CommandCmdletTests(CommandFleetSession session) : IClassFixture<Com
     }
 
     [Fact]
+    public void Progress_counts_the_machines_that_are_done()
+    {
+        var s = Streams.Of(_ps, "Invoke-SentinelCommand -Name cmd-a, cmd-c -Command 'echo progress' -Confirm:$false -ErrorAction SilentlyContinue");
+        Assert.Equal(2, s.Output.Count);
+        Assert.All(s.Progress, p => Assert.Equal("'echo progress' on 2 machines", p.Activity));
+        Assert.Equal("0 of 2 done, 0 lines of output", s.Progress[0].StatusDescription); // shown before anything comes back
+        Assert.Equal(0, s.Progress[0].PercentComplete);
+        Assert.Contains(s.Progress, p => p.StatusDescription.StartsWith("1 of 2 done", StringComparison.Ordinal) && p.PercentComplete == 50);
+        var last = s.Progress[^1];
+        Assert.Equal(ProgressRecordType.Completed, last.RecordType);
+        Assert.Equal("2 of 2 done, 1 line of output", last.StatusDescription);
+    }
+
+    [Fact]
+    public void AsJob_returns_a_job_whose_lines_and_results_Receive_Job_gives()
+    {
+        var gate = Path.Combine(Path.GetTempPath(), "sentinel-ps-gate-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var job = Assert.Single(_ps.Invoke(
+                $"$global:cj = Get-SentinelMachine -Name cmd-[ab] | Invoke-SentinelCommand \"sh -c 'echo one; while [ ! -e {gate} ]; do sleep 0.2; done; echo two'\" -AsJob -Confirm:$false; $cj"));
+            Assert.IsAssignableFrom<Job>(job.BaseObject);
+            Assert.Equal("SentinelCommandJob", job.Properties["PSJobTypeName"].Value);
+            Assert.StartsWith("master at http://127.0.0.1:", (string)job.Properties["Location"].Value);
+            Assert.Contains(_ps.Invoke("Get-Job").Select(o => o.BaseObject), o => ReferenceEquals(o, job.BaseObject));
+            // The command cannot end before the test opens the gate, so the cmdlet returned while it ran.
+            Assert.Equal("Running", _ps.Invoke("$cj.State")[0].ToString());
+            LocalBenchmarkTests.WaitFor(() => _ps.Invoke("@($cj.Information | Where-Object { $_.MessageData.ToString() -like '*] one' }).Count")[0].BaseObject is 2,
+                "the job did not show each machine's first line while the command ran", seconds: 60);
+            File.WriteAllText(gate, "");
+
+            var s = Streams.Of(_ps, "$cj | Wait-Job -Timeout 60 | Receive-Job");
+            Assert.Empty(s.Errors);
+            var results = s.Output.Select(Result).OrderBy(r => r.Machine).ToList();
+            Assert.Equal(["cmd-a", "cmd-b"], results.Select(r => r.Machine));
+            Assert.All(results, r => Assert.Equal(("Completed", (int?)0, "one\ntwo\n"), (r.State, r.ExitCode, r.Output)));
+            var lines = s.Information.Where(i => i.Tags.Contains("Sentinel.CommandOutput")).Select(i => i.MessageData.ToString()).Order().ToList();
+            Assert.Equal(["[cmd-a] one", "[cmd-a] two", "[cmd-b] one", "[cmd-b] two"], lines);
+            Assert.Contains(s.Progress, p => p.StatusDescription == "2 of 2 done, 4 lines of output");
+            Assert.Equal("Completed", _ps.Invoke("$cj.State")[0].ToString());
+            Assert.Equal("2 completed, 0 failed", _ps.Invoke("$cj.StatusMessage")[0].ToString());
+            _ps.Invoke("Remove-Job $cj");
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+    }
+
+    [Fact]
+    public void A_command_job_that_ran_nowhere_is_Failed_and_Stop_Job_kills_the_command()
+    {
+        var refused = Streams.Of(_ps, "$global:rj = Invoke-SentinelCommand -Name cmd-c -Command 'echo hi' -AsJob -Confirm:$false; $rj | Wait-Job -Timeout 60 | Receive-Job");
+        Assert.Equal("Refused", Result(Assert.Single(refused.Output)).State);
+        Assert.Equal("Sentinel.CommandRefused", Assert.Single(refused.Errors).FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal("Failed", _ps.Invoke("$rj.State")[0].ToString());
+
+        var unknown = Streams.Of(_ps, "$global:uj = Invoke-SentinelCommand -Name nosuch -Command 'echo hi' -AsJob -Confirm:$false; $uj | Wait-Job -Timeout 60 | Receive-Job");
+        Assert.Empty(unknown.Output);
+        Assert.Equal("Sentinel.MachineNotFound", Assert.Single(unknown.Errors).FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Equal("Failed", _ps.Invoke("$uj.State")[0].ToString());
+
+        var tag = Testing.ProcessTable.UniqueSleep();
+        _ps.Invoke($"$global:sj = Invoke-SentinelCommand -Name cmd-a -Command \"sh -c 'sleep {tag} & sleep {tag}'\" -TimeoutSec 600 -AsJob -Confirm:$false");
+        LocalBenchmarkTests.WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 2, "the command's two sleeps did not start", seconds: 30);
+        _ps.Invoke("Stop-Job $sj");
+        Assert.Equal("Stopped", _ps.Invoke("$sj.State")[0].ToString());
+        LocalBenchmarkTests.WaitFor(() => Testing.ProcessTable.Sleepers(tag) == 0, "a sleep outlived Stop-Job", seconds: 30);
+        var stopped = Streams.Of(_ps, "Receive-Job $sj");
+        Assert.Empty(stopped.Output);
+        Assert.Empty(stopped.Errors); // the user stopped it: no error for that
+        _ps.Invoke("Remove-Job $rj, $uj, $sj");
+    }
+
+    [Fact]
     public void It_asks_before_running_because_its_impact_is_high()
     {
         var attribute = (CmdletAttribute)Assert.Single(_ps.Invoke(

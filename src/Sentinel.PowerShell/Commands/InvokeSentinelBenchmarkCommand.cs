@@ -119,8 +119,8 @@ public sealed class InvokeSentinelBenchmarkCommand : SentinelCmdlet
         if (AsJob)
         {
             var command = $"{MyInvocation.MyCommand.Name} -Name {_benchmark}" + (machines.Length > 0 ? " -Machine " + string.Join(", ", machines) : "");
-            var job = new SentinelBenchmarkJob(command, fleet.Description);
-            var jobRecords = new BenchmarkRecords(_benchmark, machines.Length, () => job.JobStateInfo.State is JobState.Stopping or JobState.Stopped);
+            var job = new SentinelJob(command, fleet.Description, "SentinelBenchmarkJob");
+            var jobRecords = new BenchmarkRecords(_benchmark, machines.Length, () => job.Stopping);
             JobRepository.Add(job);
             job.Start(token => fleet.RunBenchmarkAsync(_benchmark, parameters, machines, token), jobRecords);
             WriteObject(job);
@@ -132,15 +132,7 @@ public sealed class InvokeSentinelBenchmarkCommand : SentinelCmdlet
         {
             foreach (var e in Drain(fleet.RunBenchmarkAsync(_benchmark, parameters, machines, CancellationToken)))
             {
-                foreach (var record in records.Translate(e))
-                {
-                    switch (record)
-                    {
-                        case ProgressRecord p: WriteProgress(p); break;
-                        case ErrorRecord r: WriteError(r); break;
-                        default: WriteObject(record); break;
-                    }
-                }
+                WriteRecords(records.Translate(e));
             }
         }
         catch (FleetException e)

@@ -8,9 +8,11 @@ namespace Sentinel.PowerShell.Commands;
 /// Runs a command line on machines of the connected master (admin role; each machine's agent runs only what its owner
 /// allowed with -AllowCommand). Output lines are shown as they come, prefixed with the machine's name, through the
 /// information stream (like Write-Host); then one result per machine: output, exit code, duration, timed out, truncated.
+/// Progress counts the machines that are done. With -AsJob, returns a job at once instead.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "SentinelCommand", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(CommandResult))]
+[OutputType(typeof(Job))]
 public sealed class InvokeSentinelCommandCommand : SentinelCmdlet
 {
     /// <summary>The machines: names, or Get-SentinelMachine's output piped in (bound by its Name).</summary>
@@ -28,6 +30,10 @@ public sealed class InvokeSentinelCommandCommand : SentinelCmdlet
     [Parameter]
     [ValidateRange(1, 86400)]
     public int TimeoutSec { get; set; } = 60;
+
+    /// <summary>Return a job at once; Receive-Job gives the results (and the lines, in its information stream).</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
 
     private readonly List<string> _machines = [];
 
@@ -61,37 +67,30 @@ public sealed class InvokeSentinelCommandCommand : SentinelCmdlet
         {
             return;
         }
+        var machines = _machines.ToArray();
+        var timeout = TimeSpan.FromSeconds(TimeoutSec);
+        if (AsJob)
+        {
+            var job = new SentinelJob($"{MyInvocation.MyCommand.Name} -Command '{Command.Replace("'", "''", StringComparison.Ordinal)}' -Name {string.Join(", ", machines)}",
+                master.Description, "SentinelCommandJob");
+            JobRepository.Add(job);
+            job.Start(token => master.RunCommandAsync(machines, Command, timeout, token), new CommandRecords(Command, machines.Length));
+            WriteObject(job);
+            return;
+        }
+        var records = new CommandRecords(Command, machines.Length);
+        WriteRecords(records.Begin());
         try
         {
-            foreach (var e in Drain(master.RunCommandAsync(_machines, Command, TimeSpan.FromSeconds(TimeoutSec), CancellationToken)))
+            foreach (var e in Drain(master.RunCommandAsync(machines, Command, timeout, CancellationToken)))
             {
-                if (e.Line is { } line)
-                {
-                    WriteInformation(new HostInformationMessage { Message = e.Stream == "stderr" ? $"[{e.Machine} stderr] {line}" : $"[{e.Machine}] {line}" },
-                        ["PSHOST", "Sentinel.CommandOutput", e.Machine]);
-                }
-                else if (e.Result is { } r)
-                {
-                    WriteObject(r);
-                    if (ErrorOf(r) is { } error) WriteError(error);
-                }
+                WriteRecords(records.Translate(e));
             }
         }
         catch (FleetException e)
         {
-            ThrowTerminatingError(Error(e, e.Reason == "MachineNotFound" ? string.Join(", ", _machines) : Command));
+            ThrowTerminatingError(Error(e, e.Reason == "MachineNotFound" ? string.Join(", ", machines) : Command));
         }
+        WriteProgress(records.Finish());
     }
-
-    /// <summary>A non-terminating error for a machine that refused, failed or timed out (a non-zero exit code is not one).</summary>
-    private static ErrorRecord? ErrorOf(CommandResult r) => r.State switch
-    {
-        CommandState.Refused => Error("CommandRefused", ErrorCategory.PermissionDenied, r, $"{r.Machine} refused '{r.Command}': {r.Refused}",
-            "The machine's owner allows command lines with sentinel agent --allow-command PATTERN (Start-SentinelAgent -AllowCommand)."),
-        CommandState.TimedOut => Error("CommandTimedOut", ErrorCategory.OperationTimeout, r, $"'{r.Command}' on {r.Machine}: {r.Error}",
-            "Give it longer with -TimeoutSec."),
-        CommandState.Failed => Error("CommandFailed", ErrorCategory.ResourceUnavailable, r, $"'{r.Command}' on {r.Machine}: {r.Error}",
-            "Get-SentinelMachine shows whether the machine is online."),
-        _ => null,
-    };
 }

@@ -4,12 +4,35 @@ using Sentinel.Fleet;
 namespace Sentinel.PowerShell;
 
 /// <summary>
-/// Invoke-SentinelBenchmark -AsJob: the run in the background, its results in Output, failures in Error and
-/// progress in Progress, so Get-Job, Wait-Job, Receive-Job, Stop-Job and Remove-Job work as with any job.
-/// Completed when at least one machine completed; Failed when the run was refused or every machine failed;
-/// Stopped after Stop-Job.
+/// What a fleet run's events become in PowerShell: output objects, <see cref="ErrorRecord"/>s, <see cref="ProgressRecord"/>s
+/// and <see cref="InformationRecord"/>s. One translation feeds both the pipeline and a job's streams (-AsJob), so the two
+/// cannot drift apart; it never writes anything itself.
 /// </summary>
-internal sealed class SentinelBenchmarkJob : Job
+internal interface IRunRecords<in TEvent>
+{
+    /// <summary>What to write before the first event (the run's overall progress, when events may be slow to come).</summary>
+    IEnumerable<object> Begin() => [];
+
+    /// <summary>What to write for one event.</summary>
+    IEnumerable<object> Translate(TEvent e);
+
+    /// <summary>The overall progress record, completed: written once the run is over.</summary>
+    ProgressRecord Finish();
+
+    /// <summary>Machines whose part completed (written as output).</summary>
+    int Completed { get; }
+
+    /// <summary>Machines whose part failed (written as an error).</summary>
+    int Failed { get; }
+}
+
+/// <summary>
+/// Invoke-SentinelBenchmark -AsJob and Invoke-SentinelCommand -AsJob: the run in the background, its results in Output,
+/// failures in Error, progress in Progress and shown lines in Information, so Get-Job, Wait-Job, Receive-Job, Stop-Job
+/// and Remove-Job work as with any job. Completed when at least one machine completed; Failed when the run was refused
+/// or every machine failed; Stopped after Stop-Job.
+/// </summary>
+internal sealed class SentinelJob : Job
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new(); // the run ending and Stop-Job must not both set the final state
@@ -17,9 +40,12 @@ internal sealed class SentinelBenchmarkJob : Job
     private Task _run = Task.CompletedTask;
     private volatile string _status = "Running";
 
-    public SentinelBenchmarkJob(string command, string location) : base(command)
+    /// <param name="command">The command line Get-Job shows.</param>
+    /// <param name="location">Where it runs (the fleet's description).</param>
+    /// <param name="typeName">PSJobTypeName: SentinelBenchmarkJob or SentinelCommandJob.</param>
+    public SentinelJob(string command, string location, string typeName) : base(command)
     {
-        PSJobTypeName = "SentinelBenchmarkJob";
+        PSJobTypeName = typeName;
         _location = location;
     }
 
@@ -33,28 +59,24 @@ internal sealed class SentinelBenchmarkJob : Job
     /// <summary>Starts the run on a pool thread; the streams are thread-safe, the pipeline is never touched.</summary>
     /// <param name="run">The engine call, given the job's cancellation.</param>
     /// <param name="records">The translation of events into records.</param>
-    public void Start(Func<CancellationToken, IAsyncEnumerable<BenchmarkEvent>> run, BenchmarkRecords records)
+    public void Start<TEvent>(Func<CancellationToken, IAsyncEnumerable<TEvent>> run, IRunRecords<TEvent> records)
     {
         SetJobState(JobState.Running);
         _run = Task.Run(() => RunAsync(run, records));
     }
 
-    private async Task RunAsync(Func<CancellationToken, IAsyncEnumerable<BenchmarkEvent>> run, BenchmarkRecords records)
+    /// <summary>True once Stop-Job was called: cancelled parts are then expected, not errors.</summary>
+    public bool Stopping => JobStateInfo.State is JobState.Stopping or JobState.Stopped || _stop.IsCancellationRequested;
+
+    private async Task RunAsync<TEvent>(Func<CancellationToken, IAsyncEnumerable<TEvent>> run, IRunRecords<TEvent> records)
     {
         bool refused = false;
         try
         {
+            Add(records.Begin());
             await foreach (var e in run(_stop.Token).ConfigureAwait(false))
             {
-                foreach (var record in records.Translate(e))
-                {
-                    switch (record)
-                    {
-                        case ProgressRecord p: Progress.Add(p); break;
-                        case ErrorRecord r: Error.Add(r); break;
-                        default: Output.Add(PSObject.AsPSObject(record)); break;
-                    }
-                }
+                Add(records.Translate(e));
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -69,9 +91,9 @@ internal sealed class SentinelBenchmarkJob : Job
         {
             refused = true;
             // Not a refusal the fleet explained: say what failed and where to look.
-            Error.Add(new ErrorRecord(e, "Sentinel.BenchmarkJobFailed", ErrorCategory.InvalidOperation, Command)
+            Error.Add(new ErrorRecord(e, "Sentinel.JobFailed", ErrorCategory.InvalidOperation, Command)
             {
-                ErrorDetails = new ErrorDetails($"The benchmark job ({Command}) failed: {e.Message}")
+                ErrorDetails = new ErrorDetails($"The job ({Command}) failed: {e.Message}")
                 {
                     RecommendedAction = "Run the same command without -AsJob to see it fail in front of you; $error[0].Exception holds the details.",
                 },
@@ -85,6 +107,20 @@ internal sealed class SentinelBenchmarkJob : Job
             SetJobState(_stop.IsCancellationRequested ? JobState.Stopped
                 : refused || (records.Completed == 0 && records.Failed > 0) ? JobState.Failed
                 : JobState.Completed);
+        }
+    }
+
+    private void Add(IEnumerable<object> records)
+    {
+        foreach (var record in records)
+        {
+            switch (record)
+            {
+                case ProgressRecord p: Progress.Add(p); break;
+                case ErrorRecord r: Error.Add(r); break;
+                case InformationRecord i: Information.Add(i); break;
+                default: Output.Add(PSObject.AsPSObject(record)); break;
+            }
         }
     }
 
