@@ -76,5 +76,42 @@ public sealed class AuthCmdletTests : IDisposable
         Assert.Equal(_url, connected[0].Properties["Url"].Value);
         var (_, errors) = ps.InvokeWithErrors("Get-SentinelBenchmarkResult");
         Assert.Empty(errors);
+
+        // Plain text works too, as with every token parameter; a wrong token is refused as such.
+        using var plain = new ModuleSession();
+        Assert.Equal(_url, plain.Invoke($"Connect-SentinelMaster {_url} -Token '{secret}'")[0].Properties["Url"].Value);
+        Assert.Empty(plain.InvokeWithErrors("Get-SentinelBenchmarkResult").Errors);
+        using var wrong = new ModuleSession();
+        Assert.NotEmpty(wrong.InvokeWithErrors($"Connect-SentinelMaster {_url} -Token 'stk_wrong'").Errors);
+        var notText = wrong.InvokeWithErrors($"Connect-SentinelMaster {_url} -Token @(1, 2)").Errors;
+        Assert.Contains("A token is text or a SecureString", Assert.Single(notText).ToString());
+    }
+
+    [Fact]
+    public void Every_token_parameter_is_a_SecureString_that_takes_text_too()
+    {
+        using var ps = new ModuleSession();
+        foreach (var (command, parameter) in new[] { ("Start-SentinelMaster", "AgentToken"), ("Start-SentinelAgent", "Token"), ("Connect-SentinelMaster", "Token") })
+        {
+            Assert.Equal("System.Security.SecureString", ps.Invoke($"(Get-Command {command}).Parameters['{parameter}'].ParameterType.FullName")[0].ToString());
+        }
+        var data = Directory.CreateTempSubdirectory("sentinel-ps-token-").FullName;
+        try
+        {
+            // A master given its agent token as text; one agent with it as a SecureString, one with the wrong text.
+            ps.Invoke($"$global:m = Start-SentinelMaster -Port 0 -DataPath '{data}' -AgentToken 'sta_agent-token-for-ps'");
+            ps.Invoke("""
+                Start-SentinelAgent -Master $m.Url -Name token-good -Interval 1s -Token ([System.Net.NetworkCredential]::new('', 'sta_agent-token-for-ps').SecurePassword)
+                $global:bad = Start-SentinelAgent -Master $m.Url -Name token-bad -Interval 1s -Token 'sta_wrong'
+                """);
+            LocalBenchmarkTests.WaitFor(() => ps.InvokeWithErrors("Get-SentinelMachine -Name token-good -Status Online").Output.Count == 1, "the agent with the right token did not come online", seconds: 30);
+            LocalBenchmarkTests.WaitFor(() => ps.Invoke("$bad.Log").Any(l => l.ToString()!.Contains("token", StringComparison.OrdinalIgnoreCase)), "the agent with the wrong token was not told so", seconds: 30);
+            Assert.Empty(ps.InvokeWithErrors("Get-SentinelMachine -Name token-bad").Output);
+        }
+        finally
+        {
+            try { ps.Invoke("Stop-SentinelAgent; Stop-SentinelMaster"); } catch (Xunit.Sdk.XunitException) { }
+            try { Directory.Delete(data, true); } catch (IOException) { }
+        }
     }
 }

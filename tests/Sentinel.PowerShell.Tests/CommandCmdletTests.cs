@@ -240,6 +240,22 @@ public class CommandCmdletTests(CommandFleetSession session) : IClassFixture<Com
     }
 
     [Fact]
+    public void Results_pipe_into_Get_SentinelMetric_by_their_Machine_once_per_machine()
+    {
+        LocalBenchmarkTests.WaitFor(() => _ps.Invoke("Get-SentinelMetric cmd-a, cmd-b -Step 1h").Select(p => p.Properties["Machine"].Value).Distinct().Count() == 2,
+            "the agents' samples were not stored", seconds: 30);
+        var s = Streams.Of(_ps, "Invoke-SentinelCommand -Name cmd-a, cmd-b -Command 'echo hi' -Confirm:$false | Get-SentinelMetric -Step 1h");
+        Assert.Empty(s.Errors);
+        Assert.Equal(["cmd-a", "cmd-b"], s.Output.Select(p => (string)p.Properties["Machine"].Value).Distinct().Order());
+        // Two objects naming one machine read its history once: one progress step, no point twice.
+        var once = Streams.Of(_ps, "'cmd-a', 'cmd-a' | ForEach-Object { [pscustomobject]@{ Machine = $_ } } | Get-SentinelMetric -Step 1h");
+        Assert.Empty(once.Errors);
+        Assert.Single(once.Progress, p => p.RecordType == ProgressRecordType.Processing);
+        Assert.NotEmpty(once.Output);
+        Assert.Equal(once.Output.Count, once.Output.Select(p => p.Properties["T"].Value).Distinct().Count());
+    }
+
+    [Fact]
     public void It_asks_before_running_because_its_impact_is_high()
     {
         var attribute = (CmdletAttribute)Assert.Single(_ps.Invoke(

@@ -34,6 +34,7 @@ public sealed class ConnectSentinelMasterCommand : SentinelCmdlet
 
     /// <summary>An API token (an admin makes one: POST /api/tokens), for scripts against a master that needs a login.</summary>
     [Parameter]
+    [SecretTransformation]
     public System.Security.SecureString? Token { get; set; }
 
     protected override void ProcessRecord()
@@ -67,7 +68,7 @@ public sealed class ConnectSentinelMasterCommand : SentinelCmdlet
         {
             if (Token is not null)
             {
-                fleet.Token = new System.Net.NetworkCredential("", Token).Password;
+                fleet.Token = SecretTransformationAttribute.Reveal(Token);
             }
             if (Credential is not null)
             {

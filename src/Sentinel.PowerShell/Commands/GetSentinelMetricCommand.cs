@@ -8,8 +8,9 @@ namespace Sentinel.PowerShell.Commands;
 [OutputType(typeof(MetricPoint))]
 public sealed class GetSentinelMetricCommand : SentinelCmdlet
 {
-    /// <summary>Machine names; piped machines bind by their Name property.</summary>
+    /// <summary>Machine names; piped machines bind by their Name property, benchmark and command results by their Machine property.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Machine")]
     [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = [];
@@ -29,12 +30,17 @@ public sealed class GetSentinelMetricCommand : SentinelCmdlet
 
     private const string Activity = "Get-SentinelMetric";
     private int _read;
+    private readonly HashSet<string> _seen = new(StringComparer.OrdinalIgnoreCase);
 
     protected override void ProcessRecord()
     {
         var fleet = Session.Fleet;
         foreach (var name in Name)
         {
+            if (!_seen.Add(name))
+            {
+                continue; // several results of one machine piped in: its history once
+            }
             // Machines come one by one down the pipeline, so there is no total: say which and how many so far.
             WriteProgress(new ProgressRecord(1, Activity, $"Reading the history of {name} (machine {++_read})"));
             try

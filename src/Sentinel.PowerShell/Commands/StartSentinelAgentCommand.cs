@@ -25,9 +25,10 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
     [DurationTransformation]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The master's agent token, if it requires one.</summary>
+    /// <summary>The master's agent token, if it requires one: text or a SecureString.</summary>
     [Parameter]
-    public string? Token { get; set; }
+    [SecretTransformation]
+    public System.Security.SecureString? Token { get; set; }
 
     /// <summary>Command lines the master may run on this machine (Invoke-SentinelCommand and the Command benchmark), as glob patterns
     /// matched against the whole line: 'nvidia-smi', 'nvidia-smi *'. None by default.</summary>
@@ -91,7 +92,7 @@ public sealed class StartSentinelAgentCommand : SentinelCmdlet
         {
             agent = new SentinelAgent(new AgentOptions
             {
-                Master = url, Name = name, Interval = Interval, Token = Token, Tags = tags, AllowCommands = AllowCommand ?? [], Log = log.Add,
+                Master = url, Name = name, Interval = Interval, Token = SecretTransformationAttribute.Reveal(Token), Tags = tags, AllowCommands = AllowCommand ?? [], Log = log.Add,
                 CertificateAuthorityPath = CertificateAuthority is null ? null : GetUnresolvedProviderPathFromPSPath(CertificateAuthority),
                 CertificatePin = CertificatePin, AllowInsecure = AllowInsecure,
             });

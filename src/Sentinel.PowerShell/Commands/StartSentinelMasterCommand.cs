@@ -27,7 +27,8 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
 
     /// <summary>Agents must present this token.</summary>
     [Parameter]
-    public string? AgentToken { get; set; }
+    [SecretTransformation]
+    public System.Security.SecureString? AgentToken { get; set; }
 
     /// <summary>Serve HTTPS and WSS with this certificate, which must hold its private key.</summary>
     [Parameter]
@@ -69,7 +70,7 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
         {
             server = MasterServer.Start(new MasterOptions
             {
-                Address = address, Port = Port, DataPath = data, AgentToken = AgentToken, Log = log.Add, Certificate = Certificate,
+                Address = address, Port = Port, DataPath = data, AgentToken = SecretTransformationAttribute.Reveal(AgentToken), Log = log.Add, Certificate = Certificate,
                 AlertHoldOff = AlertHoldOff ?? new MasterOptions { DataPath = data }.AlertHoldOff, AllowAlertCommands = AllowAlertCommand,
                 MetricsOpen = MetricsOpen,
             });
