@@ -151,4 +151,18 @@ public class CmdletContractTests : IClassFixture<ModuleTests.Session>
         Assert.All(declared, t => Assert.True(documented.Contains(t, StringComparison.OrdinalIgnoreCase) || documented.Contains(t.Split('.')[^1], StringComparison.OrdinalIgnoreCase),
             $"{name} outputs {t}, but its help's OUTPUTS section does not name it (it names: {documented.Replace('\n', ',')})"));
     }
+
+    [Theory]
+    [MemberData(nameof(ExportedCmdlets))]
+    public void Has_a_syntax_section_that_matches_its_parameter_sets(string name)
+    {
+        // platyPS writes .NET type names where PowerShell writes its short names (int, long, bool).
+        static string Normal(string syntax) => Regex.Replace(Regex.Replace(syntax.Trim(), @"\s+", " ").ToLowerInvariant(), @"<(int|long|bool)(\[\])?>",
+            m => "<" + m.Groups[1].Value switch { "int" => "int32", "long" => "int64", _ => "boolean" } + m.Groups[2].Value + ">");
+        var actual = _ps.Invoke($"(Get-Command {name}).ParameterSets | ForEach-Object {{ '{name} ' + $_.ToString() }}").Select(o => Normal(o.ToString()!)).Order().ToList();
+        var doc = File.ReadAllText(Path.Combine(Testing.SentinelProgram.RepositoryRoot, "docs", "cmdlets", name + ".md"));
+        var section = Regex.Match(doc, @"## SYNTAX\s*\n(.*?)\n## ", RegexOptions.Singleline).Groups[1].Value;
+        var documented = Regex.Matches(section, @"```\s*\n(.*?)\n```", RegexOptions.Singleline).Select(m => Normal(m.Groups[1].Value)).Order().ToList();
+        Assert.True(actual.SequenceEqual(documented), $"{name}'s SYNTAX section says\n  {string.Join("\n  ", documented)}\nbut the cmdlet is\n  {string.Join("\n  ", actual)}");
+    }
 }
