@@ -28,13 +28,15 @@ internal static class FleetHistoryCost
                 var name = $"node{m:D4}";
                 var reg = store.RegisterAsync(name, "h" + m, "boot", "bench", new Inventory { HostName = name }, [], 1, CancellationToken.None).GetAwaiter().GetResult();
                 machines.Add((reg.MachineId, name));
+                var rng = new Random(m); // readings as real ones are: no round numbers
                 for (int s = 0; s < seconds; s++)
                 {
                     var sample = new MachineSample
                     {
                         Timestamp = start + TimeSpan.FromSeconds(s), IntervalSeconds = 1,
-                        Cpu = new CpuSample { CpuPercent = (m + s) % 100 },
-                        Memory = new MemorySample { TotalBytes = 1L << 34, UsedBytes = 1L << 33, UsedPercent = 50 },
+                        Cpu = new CpuSample { CpuPercent = rng.NextDouble() * 100 },
+                        Memory = new MemorySample { TotalBytes = 1L << 34, UsedBytes = 1L << 33, UsedPercent = 40 + rng.NextDouble() * 20 },
+                        Network = [new NetworkInterfaceSample { Name = "eth0", ReceiveBytesPerSecond = rng.NextDouble() * 1e6, TransmitBytesPerSecond = rng.NextDouble() * 1e5 }],
                     };
                     while (!store.TryEnqueue(reg.MachineId, reg.BootRow, s + 1, sample, null)) Thread.Sleep(10);
                 }
@@ -61,6 +63,30 @@ internal static class FleetHistoryCost
             Console.WriteLine($"ratio             {one / each,8:0.00}x time (fleet history from SQLite / per-machine queries)");
             Console.WriteLine($"ratio             {ring / one,8:0.0000}x time (from memory / from SQLite): {one / ring:0}x faster");
             Console.WriteLine($"ring memory       {RecentFigures.BytesPerMachine(new StoreOptions().RecentSeconds) / 1024.0,8:0.0} KiB per machine ({new StoreOptions().RecentSeconds} one-second slots), {RecentFigures.BytesPerMachine(new StoreOptions().RecentSeconds) * (double)n / 1e6:0.0} MB for {n}");
+            // The answer's size: every digit of each double (as before) against the rounded view the master sends now.
+            var names = machines.Select(x => (x.Name, x.Id)).ToList();
+            var full = new Sentinel.FleetHistory
+            {
+                Since = since, Until = now, StepSeconds = sqlAnswer.StepMs / 1000.0, Start = DateTimeOffset.FromUnixTimeMilliseconds(sqlAnswer.StartMs), Buckets = sqlAnswer.Buckets,
+                Machines = names.Where(x => sqlAnswer.ByMachine.ContainsKey(x.Id)).Select(x => sqlAnswer.ByMachine[x.Id]).Zip(names.Where(x => sqlAnswer.ByMachine.ContainsKey(x.Id)))
+                    .Select(p => new Sentinel.FleetHistoryMachine
+                    {
+                        Name = p.Second.Name, CpuPercent = p.First[0], MemoryUsedPercent = p.First[1], GpuUtilizationPercent = p.First[2],
+                        NetworkReceiveBytesPerSecond = p.First[3], NetworkTransmitBytesPerSecond = p.First[4],
+                    }).ToList(),
+            };
+            var compact = Sentinel.Master.Api.HistoryView(names, since, now, sqlAnswer.StartMs, sqlAnswer.StepMs, sqlAnswer.Buckets, sqlAnswer.ByMachine);
+            double fullBytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(full, Sentinel.Json.SentinelJsonContext.Default.FleetHistory).Length;
+            var compactJson = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(compact, Sentinel.Json.SentinelJsonContext.Default.FleetHistory);
+            double compactBytes = compactJson.Length;
+            var zipped = new MemoryStream();
+            using (var gz = new System.IO.Compression.GZipStream(zipped, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) gz.Write(compactJson);
+            double gzipBytes = zipped.Length;
+            Console.WriteLine($"answer size       {fullBytes / 1e6,8:0.0} MB  every digit of each figure (before), {fullBytes / n / 1024:0.0} KiB per machine");
+            Console.WriteLine($"  rounded         {compactBytes / 1e6,8:0.0} MB  percentages to 0.01, rates to 1 B/s (sent now), {compactBytes / n / 1024:0.0} KiB per machine");
+            Console.WriteLine($"  gzipped         {gzipBytes / 1e6,8:0.0} MB  rounded and gzipped, as a browser gets it, {gzipBytes / n / 1024:0.0} KiB per machine");
+            Console.WriteLine($"ratio             {compactBytes / fullBytes,8:0.00}x size (rounded / every digit)");
+            Console.WriteLine($"ratio             {gzipBytes / fullBytes,8:0.00}x size (rounded and gzipped / every digit)");
             store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
         finally

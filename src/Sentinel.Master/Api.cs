@@ -437,19 +437,32 @@ internal sealed class Api(MasterContext ctx)
     /// <summary>GET /metrics: the Prometheus text format, gzipped for scrapers that accept it (Prometheus does; it is ~5 KB per machine plain).</summary>
     private async Task Prometheus(HttpContext http)
     {
-        var body = Sentinel.Master.Metrics.PrometheusExporter.Render(ctx);
-        if ((http.Request.Header("Accept-Encoding") ?? "").Contains("gzip", StringComparison.OrdinalIgnoreCase))
+        await Respond(http, 200, Sentinel.Master.Metrics.PrometheusWriter.ContentType, Sentinel.Master.Metrics.PrometheusExporter.Render(ctx)).ConfigureAwait(false);
+    }
+
+    /// <summary>Answers larger than this are gzipped for clients that accept it; smaller ones (a login's token, a new API
+    /// token's secret) never are, so no answer that holds a secret is compressed.</summary>
+    internal const int GzipAbove = 8 * 1024;
+
+    /// <summary>
+    /// Answers with <paramref name="body"/>, gzipped when it is over <see cref="GzipAbove"/> bytes and the client accepts gzip
+    /// (browsers, Prometheus and .NET's HttpClient do): the fleet's history, machine list and /metrics are large at scale and
+    /// shrink several times.
+    /// </summary>
+    internal static async Task Respond(HttpContext http, int status, string contentType, ReadOnlyMemory<byte> body)
+    {
+        if (body.Length > GzipAbove && (http.Request.Header("Accept-Encoding") ?? "").Contains("gzip", StringComparison.OrdinalIgnoreCase))
         {
-            var zipped = new MemoryStream(body.Length / 8 + 1024);
+            var zipped = new MemoryStream(body.Length / 4 + 1024);
             using (var gz = new System.IO.Compression.GZipStream(zipped, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
             {
                 gz.Write(body.Span);
             }
-            await http.RespondAsync(200, Sentinel.Master.Metrics.PrometheusWriter.ContentType, zipped.GetBuffer().AsMemory(0, (int)zipped.Length),
+            await http.RespondAsync(status, contentType, zipped.GetBuffer().AsMemory(0, (int)zipped.Length),
                 new Dictionary<string, string> { ["Content-Encoding"] = "gzip", ["Vary"] = "Accept-Encoding" }).ConfigureAwait(false);
             return;
         }
-        await http.RespondAsync(200, Sentinel.Master.Metrics.PrometheusWriter.ContentType, body).ConfigureAwait(false);
+        await http.RespondAsync(status, contentType, body).ConfigureAwait(false);
     }
 
     /// <summary>GET /api/benchmarks: the catalog, with each benchmark's headline figure and the outlier rule.</summary>
@@ -492,21 +505,42 @@ internal sealed class Api(MasterContext ctx)
         }
         var ids = ctx.Fleet.Ids();
         var (start, stepMs, buckets, byMachine) = ctx.Store.FleetHistory(ids.Select(x => x.Id).ToList(), since, until, step);
+        await Json(http, 200, HistoryView(ids.Select(x => (x.Name, x.Id)), since, until, start, stepMs, buckets, byMachine),
+            SentinelJsonContext.Default.FleetHistory).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The answer of GET /api/fleet/history from the store's arrays: percentages to 0.01 and rates to whole bytes a second.
+    /// The answer is every machine's 5 figures × about 300 buckets, so its size is set by how each number is written: a
+    /// double in full takes up to 17 characters, far finer than a one-second CPU or network reading is.
+    /// </summary>
+    internal static FleetHistory HistoryView(IEnumerable<(string Name, long Id)> ids, DateTimeOffset since, DateTimeOffset until,
+        long startMs, long stepMs, int buckets, IReadOnlyDictionary<long, double?[][]> byMachine)
+    {
+        static double?[] Round(double?[] values, int digits)
+        {
+            var rounded = new double?[values.Length];
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (values[i] is { } v) rounded[i] = Math.Round(v, digits, MidpointRounding.AwayFromZero);
+            }
+            return rounded;
+        }
         var machines = new List<FleetHistoryMachine>();
         foreach (var (name, id) in ids)
         {
             if (!byMachine.TryGetValue(id, out var a)) continue;
             machines.Add(new FleetHistoryMachine
             {
-                Name = name, CpuPercent = a[0], MemoryUsedPercent = a[1], GpuUtilizationPercent = a[2],
-                NetworkReceiveBytesPerSecond = a[3], NetworkTransmitBytesPerSecond = a[4],
+                Name = name, CpuPercent = Round(a[0], 2), MemoryUsedPercent = Round(a[1], 2), GpuUtilizationPercent = Round(a[2], 2),
+                NetworkReceiveBytesPerSecond = Round(a[3], 0), NetworkTransmitBytesPerSecond = Round(a[4], 0),
             });
         }
-        await Json(http, 200, new FleetHistory
+        return new FleetHistory
         {
-            Since = since, Until = until, StepSeconds = stepMs / 1000.0, Start = DateTimeOffset.FromUnixTimeMilliseconds(start),
+            Since = since, Until = until, StepSeconds = stepMs / 1000.0, Start = DateTimeOffset.FromUnixTimeMilliseconds(startMs),
             Buckets = buckets, Machines = machines,
-        }, SentinelJsonContext.Default.FleetHistory).ConfigureAwait(false);
+        };
     }
 
     /// <summary>since/until from the query (until defaults to now, since to <paramref name="span"/> before it), or null after answering 400.</summary>
@@ -623,5 +657,5 @@ internal sealed class Api(MasterContext ctx)
         => Write(http, status, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(value, info));
 
     private static Task Write(HttpContext http, int status, string contentType, byte[] body)
-        => http.RespondAsync(status, contentType, body);
+        => Respond(http, status, contentType, body);
 }

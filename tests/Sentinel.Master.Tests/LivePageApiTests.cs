@@ -116,6 +116,26 @@ public class LivePageApiTests
         Assert.True(row.GpuUtilizationPercent.All(v => v is null), "no GPU, no figures");
         Assert.True(history.Start <= history.Since && history.Start + TimeSpan.FromSeconds(history.StepSeconds) > history.Since);
 
+        // A large answer comes gzipped to a client that accepts it, byte for byte the same once unpacked; a small one never does.
+        using (var raw = new HttpClient(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None }))
+        {
+            var range = $"api/fleet/history?step=1&since={Uri.EscapeDataString(history.Until.AddMinutes(-10).ToString("O"))}&until={Uri.EscapeDataString(history.Until.ToString("O"))}";
+            var plain = await raw.GetByteArrayAsync(new Uri(master.Url, range));
+            Assert.True(plain.Length > Master.Api.GzipAbove, $"the answer is {plain.Length} bytes");
+            var ask = new HttpRequestMessage(HttpMethod.Get, new Uri(master.Url, range));
+            ask.Headers.AcceptEncoding.ParseAdd("gzip");
+            var zipped = await raw.SendAsync(ask);
+            Assert.Equal(["gzip"], zipped.Content.Headers.ContentEncoding);
+            var packed = await zipped.Content.ReadAsByteArrayAsync();
+            Assert.True(packed.Length < plain.Length / 4, $"gzip took {plain.Length} bytes to {packed.Length}");
+            using var unpacked = new MemoryStream();
+            using (var gz = new GZipStream(new MemoryStream(packed), CompressionMode.Decompress)) gz.CopyTo(unpacked);
+            Assert.Equal(plain, unpacked.ToArray());
+            var small = new HttpRequestMessage(HttpMethod.Get, new Uri(master.Url, "api/status"));
+            small.Headers.AcceptEncoding.ParseAdd("gzip");
+            Assert.Empty((await raw.SendAsync(small)).Content.Headers.ContentEncoding);
+        }
+
         await agent.DisposeAsync(); // goodbye
         await Wait.Until(async () => (await Api.Machine(master.Url, "conn-a"))?.Connection?.Connected == false, TimeSpan.FromSeconds(10),
             "the machine shows its connection closed");
@@ -197,5 +217,25 @@ public class LivePageApiTests
     {
         var list = events.Select(e => e.Split('@')).Select(p => new ConnectionEvent { Event = p[0], At = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(p[1])) }).ToList();
         Assert.Equal(expected, SampleStore.UptimeShare(list, known, connectedAtStart, 0, 100), 6);
+    }
+
+    [Fact]
+    public void Fleet_history_is_sent_rounded_percentages_to_a_hundredth_and_rates_to_a_byte_a_second()
+    {
+        double?[][] figures =
+        [
+            [43.535123, null, 0.004999], [2.977545214140346, 50, null], [null, null, null], [1234.5678, 0.49, null], [99.5, 1e9 + 0.5, null],
+        ];
+        var view = Master.Api.HistoryView([("a", 1), ("gone", 2)], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(3), 0, 1000, 3,
+            new Dictionary<long, double?[][]> { [1] = figures });
+        var a = Assert.Single(view.Machines); // a machine with no figures in the range is left out
+        Assert.Equal("a", a.Name);
+        Assert.Equal([43.54, null, 0], a.CpuPercent);
+        Assert.Equal([2.98, 50, null], a.MemoryUsedPercent);
+        Assert.Equal([null, null, null], a.GpuUtilizationPercent);
+        Assert.Equal([1235, 0, null], a.NetworkReceiveBytesPerSecond);
+        Assert.Equal([100, 1e9 + 1, null], a.NetworkTransmitBytesPerSecond);
+        Assert.Equal(43.535123, figures[0][0]); // the store's arrays are not changed
+        Assert.Equal((3, 1.0), (view.Buckets, view.StepSeconds));
     }
 }

@@ -30,7 +30,7 @@ public sealed class RemoteFleet : IFleet
         if (http is null)
         {
             _certificates = _trust.CreateCheck();
-            var handler = new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = _certificates.Validate } };
+            var handler = new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.GZip, SslOptions = { RemoteCertificateValidationCallback = _certificates.Validate } };
             http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
         }
         _http = http;
