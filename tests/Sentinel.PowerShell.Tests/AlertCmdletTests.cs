@@ -58,7 +58,15 @@ public class AlertCmdletTests(AlertFleetSession fleet) : IClassFixture<AlertFlee
         Assert.Equal((100.0, 100.0, 5.0), ((double)changed.Properties["Threshold"].Value, (double)changed.Properties["ClearThreshold"].Value, (double)changed.Properties["ForSeconds"].Value));
         Assert.Equal("Resolved", _ps.Invoke($"Get-SentinelAlert -Id {id}")[0].Properties["State"].Value.ToString());
 
-        _ps.Invoke("Remove-SentinelAlertRule mem-ps -Confirm:$false");
+        // -Confirm asks; No keeps the rule, Yes removes it.
+        _ps.Host.Prompts.Clear();
+        _ps.Host.Answers.Enqueue("No");
+        Assert.Empty(_ps.Invoke("Remove-SentinelAlertRule mem-ps -Confirm"));
+        Assert.Contains("mem-ps", Assert.Single(_ps.Host.Prompts));
+        Assert.Single(_ps.Invoke("Get-SentinelAlertRule mem-ps"));
+        _ps.Host.Answers.Enqueue("Yes");
+        _ps.Invoke("Remove-SentinelAlertRule mem-ps -Confirm");
+        Assert.Equal(2, _ps.Host.Prompts.Count);
         var (_, errors) = _ps.InvokeWithErrors("Get-SentinelAlertRule mem-ps");
         Assert.Equal("Sentinel.AlertRuleNotFound", Assert.Single(errors).FullyQualifiedErrorId.Split(',')[0]);
     }

@@ -36,6 +36,12 @@ public sealed partial class CapturingHost(int width = 80) : PSHost
 
     public List<ProgressRecord> Progress => _ui.Progress;
 
+    /// <summary>What the next confirmation prompts are answered, by label ("Yes", "No"); the default choice when empty.</summary>
+    public Queue<string> Answers => _ui.Answers;
+
+    /// <summary>Every choice prompt shown (a -Confirm or ConfirmImpact prompt), as "caption: message".</summary>
+    public List<string> Prompts => _ui.Prompts;
+
     [GeneratedRegex(@"\x1b\[[0-9;?]*[a-zA-Z]")]
     private static partial Regex AnsiRegex();
 
@@ -60,7 +66,15 @@ public sealed partial class CapturingHost(int width = 80) : PSHost
         public override Dictionary<string, PSObject> Prompt(string caption, string message, System.Collections.ObjectModel.Collection<FieldDescription> descriptions) => [];
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) => throw new NotSupportedException();
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) => throw new NotSupportedException();
-        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice) => defaultChoice;
+        public Queue<string> Answers { get; } = new();
+        public List<string> Prompts { get; } = [];
+        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice)
+        {
+            Prompts.Add(caption + ": " + message);
+            if (!Answers.TryDequeue(out var answer)) return defaultChoice;
+            var index = choices.Select(c => c.Label.Replace("&", "", StringComparison.Ordinal)).ToList().IndexOf(answer);
+            return index >= 0 ? index : throw new InvalidOperationException($"the prompt has no choice '{answer}': {string.Join(", ", choices.Select(c => c.Label))}");
+        }
     }
 
     private sealed class RawUI(int width) : PSHostRawUserInterface

@@ -256,6 +256,23 @@ public class CommandCmdletTests(CommandFleetSession session) : IClassFixture<Com
     }
 
     [Fact]
+    public void Without_Confirm_false_it_asks_and_No_runs_nothing()
+    {
+        var marker = "asked-" + Guid.NewGuid().ToString("N")[..8];
+        _ps.Host.Prompts.Clear();
+        _ps.Host.Answers.Enqueue("No");
+        Assert.Empty(_ps.Invoke($"Invoke-SentinelCommand -Name cmd-a -Command 'echo {marker}'"));
+        var asked = Assert.Single(_ps.Host.Prompts);
+        Assert.Contains($"Run 'echo {marker}'", asked);
+        Assert.Contains("cmd-a", asked);
+        Assert.DoesNotContain(_ps.Invoke("Get-SentinelAuditLog -Last 1000"), a => ((string)a.Properties["Command"].Value).Contains(marker));
+
+        _ps.Host.Answers.Enqueue("Yes");
+        Assert.Equal($"{marker}\n", Result(Assert.Single(_ps.Invoke($"Invoke-SentinelCommand -Name cmd-a -Command 'echo {marker}'"))).Output);
+        Assert.Equal(2, _ps.Host.Prompts.Count);
+    }
+
+    [Fact]
     public void It_asks_before_running_because_its_impact_is_high()
     {
         var attribute = (CmdletAttribute)Assert.Single(_ps.Invoke(
