@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Sentinel.Fleet;
 
 namespace Sentinel.PowerShell;
 
@@ -13,7 +14,44 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
     protected CancellationToken CancellationToken => _stop.Token;
 
-    internal SentinelSession Session => SentinelSession.Current;
+    internal SentinelSession Session
+    {
+        get
+        {
+            ListenToTheFleet();
+            return SentinelSession.Current;
+        }
+    }
+
+    // Requests to a master made for this cmdlet, shown by -Verbose. The engine's calls run on pool threads; what they
+    // report waits here until the pipeline thread is back (Await, Drain) and writes it.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _trace = new();
+    private bool _listening;
+    private volatile bool _ended;
+
+    /// <summary>
+    /// From each use of the session on, the fleet's calls made in this cmdlet's flow report to it. Work that outlives
+    /// the cmdlet (an alert watch, a job) reports nowhere once it has ended; a job listens for itself.
+    /// </summary>
+    private void ListenToTheFleet()
+    {
+        // Set at each use: cmdlets of one pipeline share its thread, and each should hear its own requests.
+        _listening = true;
+        FleetTrace.Listen(_sink ??= message =>
+        {
+            if (!_ended) _trace.Enqueue(message);
+        });
+    }
+
+    private Action<string>? _sink;
+
+    private void WriteTrace()
+    {
+        while (_trace.TryDequeue(out var message))
+        {
+            WriteVerbose(message);
+        }
+    }
 
     protected override void StopProcessing() => _stop.Cancel();
 
@@ -27,6 +65,10 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
+        }
+        finally
+        {
+            WriteTrace();
         }
     }
 
@@ -116,6 +158,8 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
 
     public void Dispose()
     {
+        _ended = true;
+        if (_listening) FleetTrace.Listen(null);
         _stop.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -71,6 +71,7 @@ internal sealed class SentinelJob : Job
     private async Task RunAsync<TEvent>(Func<CancellationToken, IAsyncEnumerable<TEvent>> run, IRunRecords<TEvent> records)
     {
         bool refused = false;
+        FleetTrace.Listen(message => Verbose.Add(new VerboseRecord(message))); // this flow's requests, for Receive-Job -Verbose
         try
         {
             Add(records.Begin());

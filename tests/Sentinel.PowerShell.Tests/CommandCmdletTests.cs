@@ -273,6 +273,35 @@ public class CommandCmdletTests(CommandFleetSession session) : IClassFixture<Com
     }
 
     [Fact]
+    public void Verbose_shows_each_request_to_the_master_for_the_cmdlet_that_asked()
+    {
+        List<string> Verbose(string script)
+        {
+            using var ps = System.Management.Automation.PowerShell.Create();
+            ps.Runspace = _ps.Runspace;
+            ps.AddScript(script);
+            ps.Invoke();
+            Assert.Empty(ps.Streams.Error);
+            return ps.Streams.Verbose.Select(v => v.Message).ToList();
+        }
+        var listed = Verbose("Get-SentinelMachine -Name cmd-a -Verbose | Invoke-SentinelCommand 'echo v' -Confirm:$false");
+        Assert.Contains(listed, v => System.Text.RegularExpressions.Regex.IsMatch(v, @"^GET http://127\.0\.0\.1:\d+/api/machines\S*: 200 OK, [\d.]+ \S*B in \d+ ms$"));
+        Assert.DoesNotContain(listed, v => v.Contains("/api/commands", StringComparison.Ordinal)); // asked of Get-SentinelMachine only
+
+        var ran = Verbose("Get-SentinelMachine -Name cmd-a | Invoke-SentinelCommand 'echo v' -Confirm:$false -Verbose");
+        Assert.Contains(ran, v => System.Text.RegularExpressions.Regex.IsMatch(v, @"^POST http://127\.0\.0\.1:\d+/api/commands: 20\d "));
+        Assert.Contains(ran, v => System.Text.RegularExpressions.Regex.IsMatch(v, @"^GET http://127\.0\.0\.1:\d+/api/commands/[^/ ]+\?since="));
+        Assert.DoesNotContain(ran, v => v.Contains("/api/machines", StringComparison.Ordinal));
+
+        Assert.Empty(Verbose("Get-SentinelMachine -Name cmd-a | Invoke-SentinelCommand 'echo v' -Confirm:$false"));
+
+        // A job keeps its own, for Receive-Job -Verbose.
+        _ps.Invoke("$global:vj = Invoke-SentinelCommand -Name cmd-a -Command 'echo j' -AsJob -Confirm:$false; $null = $vj | Wait-Job -Timeout 60");
+        Assert.Contains(_ps.Invoke("$vj.Verbose | ForEach-Object { $_.Message }"), v => v.ToString()!.StartsWith("POST http://127.0.0.1:", StringComparison.Ordinal));
+        _ps.Invoke("Remove-Job $vj");
+    }
+
+    [Fact]
     public void It_asks_before_running_because_its_impact_is_high()
     {
         var attribute = (CmdletAttribute)Assert.Single(_ps.Invoke(

@@ -322,6 +322,7 @@ public sealed class RemoteFleet : IFleet
     private async Task<T> SendAsync<T>(HttpMethod method, string path, string? json, JsonTypeInfo<T>? info, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             using var request = new HttpRequestMessage(method, new Uri(Master, path));
@@ -348,6 +349,7 @@ public sealed class RemoteFleet : IFleet
         catch (HttpRequestException e)
         {
             var why = _certificates?.LastRefusal is { } refused ? "its certificate was refused: " + refused : e.Message;
+            if (FleetTrace.Listening) FleetTrace.Write($"{method} {new Uri(Master, path)}: no answer ({why})");
             throw new FleetException("MasterUnreachable", $"Cannot reach the master at {Master}: {why}", e);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
@@ -357,6 +359,11 @@ public sealed class RemoteFleet : IFleet
         using (response)
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (FleetTrace.Listening)
+            {
+                FleetTrace.Write(string.Create(CultureInfo.InvariantCulture,
+                    $"{method} {new Uri(Master, path)}: {(int)response.StatusCode} {response.ReasonPhrase}, {Units.Bytes(System.Text.Encoding.UTF8.GetByteCount(body))} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms"));
+            }
             if (!response.IsSuccessStatusCode)
             {
                 var (code, message) = ErrorOf(body);
