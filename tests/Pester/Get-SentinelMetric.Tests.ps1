@@ -37,4 +37,19 @@ Describe 'Get-SentinelMetric' {
             $null = Connect-SentinelMaster -Url $fleet.Master.Url
         }
     }
+
+    It 'takes results by their Machine property, reading each machine once' {
+        $points = @([pscustomobject]@{ Machine = 'pester-metric' }, [pscustomobject]@{ Machine = 'pester-metric' } | Get-SentinelMetric -Step 1h)
+        $points.Count | Should -BeGreaterThan 0
+        $points[0].Machine | Should -Be 'pester-metric'
+        $distinct = [System.Collections.Generic.HashSet[string]]::new()
+        foreach ($p in $points) { $null = $distinct.Add($p.T.ToString('o')) }
+        $distinct.Count | Should -Be $points.Count
+    }
+
+    It 'shows each request to the master under -Verbose' {
+        $verbose = @(Get-SentinelMetric -Name 'pester-metric' -Step 1h -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        $verbose.Count | Should -Be 1
+        $verbose[0].Message | Should -BeLike 'GET http://127.0.0.1:*/api/machines/pester-metric/metrics*: 200 OK, * in * ms'
+    }
 }

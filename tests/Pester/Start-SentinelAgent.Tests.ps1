@@ -34,4 +34,20 @@ Describe 'Start-SentinelAgent' {
     It 'starts nothing under -WhatIf' {
         Start-SentinelAgent -Master 'http://127.0.0.1:1' -WhatIf | Should -BeNullOrEmpty
     }
+
+    It 'takes its token as text or as a SecureString, as every token parameter does' {
+        (Get-Command Start-SentinelAgent).Parameters['Token'].ParameterType.FullName | Should -Be 'System.Security.SecureString'
+        (Get-Command Start-SentinelMaster).Parameters['AgentToken'].ParameterType.FullName | Should -Be 'System.Security.SecureString'
+        $guardedData = [System.IO.Directory]::CreateTempSubdirectory('sentinel-pester-').FullName
+        $guarded = Start-SentinelMaster -Port 0 -DataPath $guardedData -AgentToken 'sta_pester-token'
+        try {
+            $null = Start-SentinelAgent -Master $guarded.Url -Name 'pester-token' -Interval 1s -Token ([System.Net.NetworkCredential]::new('', 'sta_pester-token').SecurePassword)
+            Wait-Until { @(Get-SentinelMachine -Name 'pester-token' -Status Online -ErrorAction SilentlyContinue).Count -eq 1 } 'the agent with the token to come online'
+        }
+        finally {
+            $guarded | Stop-SentinelMaster
+            [System.IO.Directory]::Delete($guardedData, $true)
+            $null = Connect-SentinelMaster -Url $master.Url
+        }
+    }
 }
