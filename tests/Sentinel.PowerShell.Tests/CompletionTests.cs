@@ -97,6 +97,10 @@ public class FleetCompletionTests : IClassFixture<FleetSession>
     [InlineData("Get-SentinelBenchmarkResult -Machine ps-ag")]
     [InlineData("Get-SentinelMachine -Name 'ps-")]
     [InlineData("Get-SentinelMachine -Name *agent")]
+    [InlineData("Invoke-SentinelCommand -Name ps-")]
+    [InlineData("Invoke-SentinelCommand 'uptime' -Machine ps-a")]
+    [InlineData("Get-SentinelAlert -Machine ps")]
+    [InlineData("Get-SentinelAuditLog -Machine ps-")]
     public void Machine_names_come_from_the_connected_master(string line)
     {
         var result = Assert.Single(Tab.Complete(_ps, line));

@@ -15,6 +15,7 @@ public sealed class GetSentinelAlertCommand : SentinelCmdlet
 
     /// <summary>Only this machine's alerts.</summary>
     [Parameter(ParameterSetName = "List", Position = 0)]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Machine { get; set; }
 

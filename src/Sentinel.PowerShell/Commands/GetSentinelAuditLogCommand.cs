@@ -20,6 +20,7 @@ public sealed class GetSentinelAuditLogCommand : SentinelCmdlet
 
     /// <summary>Only requests that named this machine (exactly).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Machine { get; set; }
 

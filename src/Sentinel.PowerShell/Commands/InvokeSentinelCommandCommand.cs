@@ -18,6 +18,7 @@ public sealed class InvokeSentinelCommandCommand : SentinelCmdlet
     /// <summary>The machines: names, or Get-SentinelMachine's output piped in (bound by its Name).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Machine")]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = [];
 
