@@ -183,7 +183,8 @@ public class RetentionTests
 
         var row = Assert.Single(history!.Machines);
         Assert.Equal("ring", row.Name);
-        Assert.True(row.CpuPercent.Count(v => v is not null) >= 4, "a bucket per stored sample");
+        // Four samples, in at least three one-second buckets (the agent's first two may fall in one second).
+        Assert.True(row.CpuPercent.Count(v => v is not null) >= 3, "a bucket per stored sample: " + string.Join(", ", row.CpuPercent.Where(v => v is not null)));
         Assert.All(row.MemoryUsedPercent.Where(v => v is not null), v => Assert.Equal(50, v)); // FakeSource's memory
         // What SQLite alone answers for the same range.
         var id = master.Context.Fleet.Ids().Single().Id;

@@ -33,7 +33,7 @@ public sealed record StoreOptions
     /// checkpoints from resetting it). Normally it stays near 4 MB.</summary>
     public long MaxWalBytes { get; init; } = 256L << 20;
 
-    /// <summary>The longest ring of recent figures (<see cref="RecentSeconds"/>): an hour, about 200 KB per machine.</summary>
+    /// <summary>The longest ring of recent figures (<see cref="RecentSeconds"/>): an hour, 200 KB of slots per machine.</summary>
     public const int MaxRecentSeconds = 3600;
 
     /// <summary>
