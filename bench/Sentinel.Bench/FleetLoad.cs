@@ -30,6 +30,8 @@ internal static class FleetLoad
         public double P99LimitMs { get; init; } = 250;
         public bool Threads { get; init; }
         public string Exe { get; init; } = "";
+        /// <summary>More options for `sentinel master` (e.g. --recent-history 0, to see what the ring of recent figures costs).</summary>
+        public List<string> MasterArgs { get; init; } = [];
         /// <summary>Wait for the rest of the machine to be quiet before each run.</summary>
         public bool Settle { get; init; } = true;
         /// <summary>Runs of one N, while other processes used more than <see cref="NoisyPercent"/> of a core in the window.</summary>
@@ -38,11 +40,12 @@ internal static class FleetLoad
     }
 
     private const string Usage = "usage: fleet [N,N,...] [--step N] [--cap N] [--window S] [--warmup S] [--rate AGENTS_PER_S] [--p99 MS] [--no-viewer]\n" +
-        "             [--attempts K] [--no-settle] [--threads] [--master-exe PATH]\n" +
+        "             [--attempts K] [--no-settle] [--threads] [--master-exe PATH] [--master-arg ARG ...]\n" +
         "  default: N = 100,1000,2000, then +2000 while every run holds, up to 10000 (listing N turns stepping off unless --step is given);\n" +
         "  30 s window after 10 s warm-up; before each run, waits (up to 10 min) for the rest of the machine to use < 10% of a core for 15 s,\n" +
         "  and runs an N again (up to --attempts 3 in all) while other processes used > 15% of a core in its window, keeping the quietest;\n" +
-        "  --threads adds the master's CPU by thread; --master-exe runs another build of sentinel";
+        "  --threads adds the master's CPU by thread; --master-exe runs another build of sentinel;\n" +
+        "  --master-arg passes one more argument to sentinel master (repeat it: --master-arg --recent-history --master-arg 0)";
 
     public static void Run(string[] args)
     {
@@ -169,6 +172,7 @@ internal static class FleetLoad
                 case "--attempts": o = o with { Attempts = Math.Max(1, (int)Number()) }; break;
                 case "--no-settle": o = o with { Settle = false }; break;
                 case "--master-exe": o = o with { Exe = Path.GetFullPath(Next()) }; break;
+                case "--master-arg": o = o with { MasterArgs = [.. o.MasterArgs, Next()] }; break;
                 default:
                     if (args[i].StartsWith('-')) throw new ArgumentException($"unknown option {args[i]}");
                     o = o with { Counts = args[i].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() };
@@ -240,7 +244,7 @@ internal static class FleetLoad
         var broke = new List<string>();
         try
         {
-            master = Procs.Start(o.Exe, ["master", "--listen", $"127.0.0.1:{port}", "--data", dir], log, openFiles: 65536);
+            master = Procs.Start(o.Exe, ["master", "--listen", $"127.0.0.1:{port}", "--data", dir, .. o.MasterArgs], log, openFiles: 65536);
             if (await WaitForStatus(http, master, TimeSpan.FromSeconds(20)) is null)
             {
                 result.Broke = "the master did not start: " + Procs.Tail(log, 3).ReplaceLineEndings(" | ");

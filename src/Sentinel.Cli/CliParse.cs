@@ -61,6 +61,12 @@ internal static class CliParse
     public static TimeSpan Duration(string option, string text)
         => Durations.TryParse(text, out var value) ? value : throw new CliException($"{option}: '{text}' is not a duration (for example 1s, 500ms, 2m)");
 
+    /// <summary>As <see cref="Duration"/>, and "0" (with or without a unit) for none.</summary>
+    public static TimeSpan DurationOrZero(string option, string text)
+        => text.Trim() is "0" or "0s" or "0ms" or "0m" or "0h" or "0d" ? TimeSpan.Zero
+            : Durations.TryParse(text, out var value) ? value
+            : throw new CliException($"{option}: '{text}' is not a duration (for example 1s, 500ms, 2m, 90d; 0 for none)");
+
     /// <summary>"key=value" pairs.</summary>
     public static Dictionary<string, string> Tags(string option, IEnumerable<string> pairs)
     {

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using Sentinel.Master;
 using Sentinel.Master.Http;
+using Sentinel.Master.Storage;
 
 namespace Sentinel.Cli;
 
-/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T] [--tls-cert FILE --tls-key FILE | --tls-pfx FILE] [--require-login] [--metrics-open] [--admin-password-file F] [--alert-hold-off 30s] [--allow-alert-commands] [--viewer-timeout 30s]</c>.</summary>
+/// <summary><c>sentinel master --listen ADDR:PORT --data DIR [--agent-token T] [--tls-cert FILE --tls-key FILE | --tls-pfx FILE] [--require-login] [--metrics-open] [--admin-password-file F] [--alert-hold-off 30s] [--allow-alert-commands] [--viewer-timeout 30s]
+/// [--raw-retention 2d] [--rollup-retention 35d] [--audit-retention 365d] [--alert-retention 90d] [--recent-history 630]</c>.</summary>
 internal static class MasterCommand
 {
     public static Command Create()
@@ -22,11 +24,18 @@ internal static class MasterCommand
         var viewerTimeout = new Option<string>("--viewer-timeout") { Description = "A live-page viewer whose connection takes nothing for this long (it stopped reading) is closed: 1s to 1h.", DefaultValueFactory = _ => "30s" };
         var holdOff = new Option<string>("--alert-hold-off") { Description = "After a start, alerts wait this long before firing, so reconnecting agents do not all raise alerts at once (0 for none).", DefaultValueFactory = _ => "30s" };
         var allowAlertCommands = new Option<bool>("--allow-alert-commands") { Description = "Let alert rules run a program on the master (program and arguments, never a shell; see docs/alerts.md)." };
+        var defaults = new StoreOptions();
+        var rawRetention = new Option<string>("--raw-retention") { Description = "Raw samples (one per agent interval) are kept this long: 1h to 3660d. About 10 MB per agent per day at a 1 s interval; see docs/sizing.md.", DefaultValueFactory = _ => Durations.Format(defaults.RawRetention) };
+        var rollupRetention = new Option<string>("--rollup-retention") { Description = "One-minute roll-ups, and agents' connection history, are kept this long: 1h to 3660d, and no shorter than --raw-retention.", DefaultValueFactory = _ => Durations.Format(defaults.RollupRetention) };
+        var auditRetention = new Option<string>("--audit-retention") { Description = "Audit-log entries (who ran which command where) are kept this long: 1h to 3660d, or 0 to keep them for good.", DefaultValueFactory = _ => Durations.Format(defaults.AuditRetention) };
+        var alertRetention = new Option<string>("--alert-retention") { Description = "Resolved alerts are kept this long after they resolved (open ones always stay): 1h to 3660d, or 0 to keep them for good.", DefaultValueFactory = _ => Durations.Format(defaults.AlertRetention) };
+        var recentHistory = new Option<string>("--recent-history") { Description = $"Seconds of every machine's recent figures kept in memory for the live page's first load (56 bytes per machine per second): 0 (off: read from the database) to {StoreOptions.MaxRecentSeconds}; see docs/sizing.md.", DefaultValueFactory = _ => defaults.RecentSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         var command = new Command("master", "Run a master: agents connect to it, it stores their samples and serves the API and the live page (open its address in a browser). Stops cleanly on Ctrl+C or SIGTERM.");
         command.Options.Add(listen);
         command.Options.Add(data);
         command.Options.Add(token);
-        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword, requireLogin, metricsOpen, adminPassword, viewerTimeout, holdOff, allowAlertCommands })
+        foreach (var o in new Option[] { tlsCert, tlsKey, tlsPfx, tlsPfxPassword, requireLogin, metricsOpen, adminPassword, viewerTimeout, holdOff, allowAlertCommands,
+            rawRetention, rollupRetention, auditRetention, alertRetention, recentHistory })
         {
             command.Options.Add(o);
         }
@@ -42,6 +51,8 @@ internal static class MasterCommand
                 {
                     throw new CliException($"--viewer-timeout: {parse.GetValue(viewerTimeout)} is outside 1s to 1h");
                 }
+                var store = Store(parse.GetValue(rawRetention)!, parse.GetValue(rollupRetention)!, parse.GetValue(auditRetention)!,
+                    parse.GetValue(alertRetention)!, parse.GetValue(recentHistory)!);
                 var certificate = Certificate(parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(tlsPfx), parse.GetValue(tlsPfxPassword));
                 await using var master = MasterServer.Start(new MasterOptions
                 {
@@ -57,6 +68,7 @@ internal static class MasterCommand
                     ViewerSendTimeout = viewerSendTimeout,
                     AlertHoldOff = parse.GetValue(holdOff) is "0" or "0s" ? TimeSpan.Zero : CliParse.Duration("--alert-hold-off", parse.GetValue(holdOff)!),
                     AllowAlertCommands = parse.GetValue(allowAlertCommands),
+                    Store = store,
                 });
                 // Beyond loopback (or with --agent-token) agents are refused without a token: say so, or the line copied fails.
                 bool needsToken = parse.GetValue(token) is not null || !System.Net.IPAddress.IsLoopback(endpoint.Address);
@@ -78,6 +90,38 @@ internal static class MasterCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The store's retention and memory options; the ranges are the store's own (<see cref="StoreOptions.Problems"/>).</summary>
+    internal static StoreOptions Store(string raw, string rollup, string audit, string alerts, string recent)
+    {
+        var recentTime = CliParse.DurationOrZero("--recent-history", recent);
+        if (recentTime.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            throw new CliException($"--recent-history: '{recent}' is not a whole number of seconds");
+        }
+        var options = new StoreOptions
+        {
+            RawRetention = CliParse.Duration("--raw-retention", raw),
+            RollupRetention = CliParse.Duration("--rollup-retention", rollup),
+            AuditRetention = CliParse.DurationOrZero("--audit-retention", audit),
+            AlertRetention = CliParse.DurationOrZero("--alert-retention", alerts),
+            RecentSeconds = (int)Math.Min(int.MaxValue, recentTime.TotalSeconds),
+        };
+        if (options.Problems().FirstOrDefault() is { } problem)
+        {
+            var option = problem.Property switch
+            {
+                nameof(StoreOptions.RawRetention) => "--raw-retention",
+                nameof(StoreOptions.RollupRetention) => "--rollup-retention",
+                nameof(StoreOptions.AuditRetention) => "--audit-retention",
+                nameof(StoreOptions.AlertRetention) => "--alert-retention",
+                nameof(StoreOptions.RecentSeconds) => "--recent-history",
+                _ => problem.Property,
+            };
+            throw new CliException($"{option}: {problem.Message}");
+        }
+        return options;
     }
 
     private static string? AdminPassword(string? file)

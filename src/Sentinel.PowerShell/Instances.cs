@@ -23,6 +23,16 @@ public sealed class SentinelMasterInstance
     public string DataPath => Server.DataPath;
     /// <summary>Whether anyone who reaches the master may read /metrics without a token (-MetricsOpen).</summary>
     public bool MetricsOpen => Server.Options.MetricsOpen;
+    /// <summary>How long raw samples are kept (-RawRetention).</summary>
+    public TimeSpan RawRetention => Server.Options.Store.RawRetention;
+    /// <summary>How long one-minute roll-ups and connection history are kept (-RollupRetention).</summary>
+    public TimeSpan RollupRetention => Server.Options.Store.RollupRetention;
+    /// <summary>How long audit-log entries are kept; zero: for good (-AuditRetention).</summary>
+    public TimeSpan AuditRetention => Server.Options.Store.AuditRetention;
+    /// <summary>How long resolved alerts are kept; zero: for good (-AlertRetention).</summary>
+    public TimeSpan AlertRetention => Server.Options.Store.AlertRetention;
+    /// <summary>How much of every machine's recent figures is kept in memory; zero: none (-RecentHistory).</summary>
+    public TimeSpan RecentHistory => TimeSpan.FromSeconds(Server.Options.Store.RecentSeconds);
     public DateTimeOffset StartedAt { get; }
     public string Status { get; internal set; } = "Running";
     public int AgentCount => Status == "Running" ? Server.GetStatus().AgentsConnected : 0;

@@ -209,6 +209,44 @@ public class ProcessTests
         await Task.CompletedTask;
     }
 
+    [Theory]
+    [InlineData("--audit-retention", "-5d", "--audit-retention: '-5d' is not a duration")]
+    [InlineData("--alert-retention", "soon", "--alert-retention: 'soon' is not a duration")]
+    [InlineData("--raw-retention", "30m", "--raw-retention: 30m is outside 1h to 3660d")]
+    [InlineData("--rollup-retention", "1d", "--rollup-retention: 1d is shorter than the raw samples' retention (2d)")]
+    [InlineData("--audit-retention", "20y", "--audit-retention: '20y' is not a duration")]
+    [InlineData("--alert-retention", "5000d", "--alert-retention: 5000d is outside 1h to 3660d")]
+    [InlineData("--recent-history", "7200", "--recent-history: 7200 s is outside 0 (off) to 3600 s")]
+    [InlineData("--recent-history", "-1", "--recent-history: '-1' is not a duration")]
+    [InlineData("--recent-history", "1.5", "--recent-history: '1.5' is not a whole number of seconds")]
+    public void Store_option_errors_name_the_option_and_the_bad_value(string option, string value, string expected)
+    {
+        using var dir = new TempDir();
+        using var master = Start("master", "--listen", "127.0.0.1:0", "--data", dir.Path, option, value);
+        Assert.Equal(2, master.WaitExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains(expected, master.Output);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "sentinel.db")), "a refused start leaves no database");
+    }
+
+    [Fact]
+    public Task A_master_started_with_every_store_option_serves_the_fleet_history_from_sqlite() => WithLogs(async () =>
+    {
+        using var dir = new TempDir();
+        int port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        using var master = Start("master", "--listen", $"127.0.0.1:{port}", "--data", dir.Path, "--recent-history", "0",
+            "--raw-retention", "12h", "--rollup-retention", "90d", "--audit-retention", "0", "--alert-retention", "30d");
+        await WaitForApi(url);
+        using var agent = Start("agent", "--master", url.ToString(), "--name", "no-ring", "--interval", "1s");
+        await Wait.Until(async () => (await Api.Status(url)).SamplesStored >= 4, TimeSpan.FromSeconds(30), "4 samples are stored");
+        var history = await Api.Http.GetFromJsonAsync(new Uri(url, "api/fleet/history?step=1"), global::Sentinel.Json.SentinelJsonContext.Default.FleetHistory);
+        var row = Assert.Single(history!.Machines);
+        Assert.Equal("no-ring", row.Name);
+        // Four samples, in at least three one-second buckets (the agent's first two may fall in one second).
+        Assert.True(row.CpuPercent.Count(v => v is not null) >= 3, "a bucket per stored sample");
+        Assert.True(row.MemoryUsedPercent.Where(v => v is not null).All(v => v > 0 && v <= 100), "memory figures are percentages");
+    });
+
     [Fact]
     public Task Sentinel_agent_runs_what_allow_command_allows_and_kills_its_commands_when_the_master_dies_or_it_stops() => WithLogs(async () =>
     {

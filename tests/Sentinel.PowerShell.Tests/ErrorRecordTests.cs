@@ -30,6 +30,9 @@ public class ErrorRecordTests : IClassFixture<ModuleTests.Session>
         { "Start-SentinelAgent -Master http://127.0.0.1:1 -Interval 0", "InvalidInterval", ErrorCategory.InvalidArgument, "00:00:00" },
         { "Start-SentinelAgent -Master http://192.0.2.1:8080 -Token secret", "InsecureMaster", ErrorCategory.SecurityError, "http://192.0.2.1:8080" },
         { "Start-SentinelMaster -Address nonsense -Port 0", "InvalidAddress", ErrorCategory.InvalidArgument, "nonsense" },
+        { "Start-SentinelMaster -Port 0 -AuditRetention -1", "InvalidStoreOption", ErrorCategory.InvalidArgument, "AuditRetention" },
+        { "Start-SentinelMaster -Port 0 -RawRetention 3d -RollupRetention 1d", "InvalidStoreOption", ErrorCategory.InvalidArgument, "RollupRetention" },
+        { "Start-SentinelMaster -Port 0 -RecentHistory 2h", "InvalidStoreOption", ErrorCategory.InvalidArgument, "RecentHistory" },
         { "Export-SentinelReport -Path /no/such/folder/r.html", "PathNotFound", ErrorCategory.ObjectNotFound, "/no/such/folder/r.html" },
         { "$f = [IO.Path]::GetTempFileName(); try { Export-SentinelReport -Path $f } finally { [IO.File]::Delete($f) }", "FileExists", ErrorCategory.ResourceExists, "*.tmp" },
     };

@@ -143,6 +143,30 @@ public class FleetLifecycleTests
     }
 
     [Fact]
+    public void Start_SentinelMaster_passes_the_retention_and_ring_parameters_to_the_master()
+    {
+        using var ps = new ModuleSession();
+        var data = Directory.CreateTempSubdirectory("sentinel-ps-").FullName;
+        try
+        {
+            ps.Invoke($"$m = Start-SentinelMaster -Port 0 -DataPath '{data}' -RawRetention 7d -RollupRetention 90d -AuditRetention 0 -AlertRetention 12h -RecentHistory 0");
+            Assert.Equal(
+                [TimeSpan.FromDays(7), TimeSpan.FromDays(90), TimeSpan.Zero, TimeSpan.FromHours(12), TimeSpan.Zero],
+                ps.Invoke("$m.RawRetention; $m.RollupRetention; $m.AuditRetention; $m.AlertRetention; $m.RecentHistory").Select(o => (TimeSpan)o.BaseObject));
+            ps.Invoke("Stop-SentinelMaster");
+            ps.Invoke($"$m = Start-SentinelMaster -Port 0 -DataPath '{data}'");
+            Assert.Equal(
+                [TimeSpan.FromHours(48), TimeSpan.FromDays(35), TimeSpan.FromDays(365), TimeSpan.FromDays(90), TimeSpan.FromSeconds(630)],
+                ps.Invoke("$m.RawRetention; $m.RollupRetention; $m.AuditRetention; $m.AlertRetention; $m.RecentHistory").Select(o => (TimeSpan)o.BaseObject));
+            ps.Invoke("Stop-SentinelMaster");
+        }
+        finally
+        {
+            Directory.Delete(data, true);
+        }
+    }
+
+    [Fact]
     public async Task Stopping_the_agent_takes_its_machine_offline_at_once_and_stopping_the_master_returns_to_the_local_machine()
     {
         using var ps = new ModuleSession();

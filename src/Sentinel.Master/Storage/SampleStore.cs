@@ -105,8 +105,13 @@ public sealed partial class SampleStore : IAsyncDisposable
     }
 
     /// <summary>Opens (or creates) the store in <paramref name="dataDirectory"/>.</summary>
+    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
     public static SampleStore Open(string dataDirectory, StoreOptions? options = null, TimeProvider? time = null, Action<string>? log = null)
     {
+        if (options?.Problems().FirstOrDefault() is { } problem)
+        {
+            throw new ArgumentException($"StoreOptions.{problem.Property}: {problem.Message}", nameof(options));
+        }
         Directory.CreateDirectory(dataDirectory);
         return new SampleStore(Path.Combine(dataDirectory, "sentinel.db"), options ?? new StoreOptions(), time ?? TimeProvider.System, log ?? (_ => { }));
     }
@@ -481,6 +486,7 @@ public sealed partial class SampleStore : IAsyncDisposable
             del.Parameters.AddWithValue("@rollup", now - (long)_options.RollupRetention.TotalMilliseconds);
             del.ExecuteNonQuery();
         }
+        DeleteOldAuditAndAlerts(now);
 
         using (var latest = _write.CreateCommand())
         {
@@ -499,6 +505,32 @@ public sealed partial class SampleStore : IAsyncDisposable
     }
 
     private bool _checkpointDue;
+
+    /// <summary>
+    /// Audit entries and resolved alerts past their retention. An alert not resolved (firing, acknowledged, silenced)
+    /// stays however old. The newest row of each table always stays: ids continue from the highest one left (SQLite's
+    /// rowid for audit, <see cref="LoadOpenAlerts"/>'s MaxId for alerts), so an id once given is never given again.
+    /// </summary>
+    private void DeleteOldAuditAndAlerts(long now)
+    {
+        if (_options.AuditRetention > TimeSpan.Zero)
+        {
+            using var audit = _write.CreateCommand();
+            audit.CommandText = "DELETE FROM audit WHERE t < @before AND id < (SELECT max(id) FROM audit)";
+            audit.Parameters.AddWithValue("@before", now - (long)_options.AuditRetention.TotalMilliseconds);
+            if (audit.ExecuteNonQuery() is > 0 and var n)
+            {
+                _log($"store: removed {n} audit entries older than {Durations.Format(_options.AuditRetention)}");
+            }
+        }
+        if (_options.AlertRetention > TimeSpan.Zero)
+        {
+            using var alerts = _write.CreateCommand();
+            alerts.CommandText = "DELETE FROM alerts WHERE resolved < @before AND state = 'resolved' AND id < (SELECT max(id) FROM alerts)";
+            alerts.Parameters.AddWithValue("@before", now - (long)_options.AlertRetention.TotalMilliseconds);
+            alerts.ExecuteNonQuery();
+        }
+    }
 
     private void Rollup(string where, params (string Name, long Value)[] args)
     {

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using Sentinel.Fleet;
 using Sentinel.Master;
+using Sentinel.Master.Storage;
 
 namespace Sentinel.PowerShell.Commands;
 
@@ -46,6 +47,31 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
     [Parameter]
     public SwitchParameter MetricsOpen { get; set; }
 
+    /// <summary>Raw samples are kept this long (default 2 days; 1 hour to 3660 days).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? RawRetention { get; set; }
+
+    /// <summary>One-minute roll-ups and connection history are kept this long (default 35 days; no shorter than RawRetention).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? RollupRetention { get; set; }
+
+    /// <summary>Audit-log entries are kept this long (default 365 days; 0 keeps them for good).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? AuditRetention { get; set; }
+
+    /// <summary>Resolved alerts are kept this long after they resolved (default 90 days; 0 keeps them for good; open alerts always stay).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? AlertRetention { get; set; }
+
+    /// <summary>How much of every machine's recent figures is kept in memory for the live page's first load (default 630 s; 0 turns it off).</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? RecentHistory { get; set; }
+
     protected override void EndProcessing()
     {
         if (Certificate is { HasPrivateKey: false })
@@ -57,6 +83,22 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
         if (!IPAddress.TryParse(Address, out var address))
         {
             WriteError(Error("InvalidAddress", ErrorCategory.InvalidArgument, Address, $"'{Address}' is not an IP address.", "Use 127.0.0.1, 0.0.0.0 or one of this machine's addresses."));
+            return;
+        }
+        var defaults = new StoreOptions();
+        var store = defaults with
+        {
+            RawRetention = RawRetention ?? defaults.RawRetention,
+            RollupRetention = RollupRetention ?? defaults.RollupRetention,
+            AuditRetention = AuditRetention ?? defaults.AuditRetention,
+            AlertRetention = AlertRetention ?? defaults.AlertRetention,
+            RecentSeconds = RecentHistory is { } recent ? (int)Math.Clamp(Math.Round(recent.TotalSeconds), int.MinValue, int.MaxValue) : defaults.RecentSeconds,
+        };
+        if (store.Problems().FirstOrDefault() is { } problem)
+        {
+            var parameter = problem.Property == nameof(StoreOptions.RecentSeconds) ? nameof(RecentHistory) : problem.Property;
+            WriteError(Error("InvalidStoreOption", ErrorCategory.InvalidArgument, parameter, $"-{parameter}: {problem.Message}.",
+                "See Get-Help Start-SentinelMaster -Parameter " + parameter + " for the range."));
             return;
         }
         var data = GetUnresolvedProviderPathFromPSPath(DataPath ?? SentinelPaths.DefaultDataPath());
@@ -72,7 +114,7 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
             {
                 Address = address, Port = Port, DataPath = data, AgentToken = SecretTransformationAttribute.Reveal(AgentToken), Log = log.Add, Certificate = Certificate,
                 AlertHoldOff = AlertHoldOff ?? new MasterOptions { DataPath = data }.AlertHoldOff, AllowAlertCommands = AllowAlertCommand,
-                MetricsOpen = MetricsOpen,
+                MetricsOpen = MetricsOpen, Store = store,
             });
         }
         catch (MasterStartException e)
