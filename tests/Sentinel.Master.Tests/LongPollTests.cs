@@ -257,4 +257,132 @@ public class LongPollTests : MasterPerTest
         var again = await JobPoll(_master.Url, job.Id, ended.Version, wait: 30);
         Assert.Equal(ended.Version, again.Version);
     }
+
+    // ------------------------------------------------------------------------------------------------ the client side
+
+    /// <summary>Counts the client's reads of running commands and jobs; with <c>ignoreWait</c>, drops ?wait= on the way, so the
+    /// master answers at once as one that predates long-polls does.</summary>
+    private sealed class Reads(bool ignoreWait) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public int Count;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var uri = request.RequestUri!;
+            if (request.Method == HttpMethod.Get && uri.AbsolutePath.StartsWith("/api/", StringComparison.Ordinal) && uri.Query.Contains("since=", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref Count);
+                if (ignoreWait)
+                {
+                    var query = string.Join("&", uri.Query.TrimStart('?').Split('&').Where(p => !p.StartsWith("wait=", StringComparison.Ordinal)));
+                    request.RequestUri = new UriBuilder(uri) { Query = query }.Uri;
+                }
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    /// <summary>Runs the gated command through <paramref name="fleet"/>, making the gate once the first line is in (and
+    /// <paramref name="linger"/> later): every event, in order.</summary>
+    private async Task<List<CommandEvent>> RunGated(Fleet.RemoteFleet fleet, string name, TimeSpan linger)
+    {
+        await using var agent = JobTests.Agent(_master.Url, name, allow: ["sh -c *"]);
+        agent.Start();
+        await Wait.Until(async () => (await Api.Machine(_master.Url, name))?.Status == MachineStatus.Online, TimeSpan.FromSeconds(20), name + " online");
+        var gate = Path.Combine(Path.GetTempPath(), "sentinel-gate-" + Guid.NewGuid().ToString("N"));
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var events = new List<CommandEvent>();
+        try
+        {
+            await foreach (var e in fleet.RunCommandAsync([name], $"sh -c 'echo waiting; while [ ! -e {gate} ]; do sleep 0.2; done; echo through the gate' x",
+                TimeSpan.FromSeconds(120), bound.Token))
+            {
+                events.Add(e);
+                if (e.Line == "waiting")
+                {
+                    await Task.Delay(linger, bound.Token);
+                    await File.WriteAllTextAsync(gate, "", bound.Token);
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+        return events;
+    }
+
+    [Fact]
+    public async Task RemoteFleet_reads_command_output_by_long_polls_that_the_master_holds()
+    {
+        // A read answered with nothing new would sleep an hour here: every line must come from a held read.
+        var reads = new Reads(ignoreWait: false);
+        await using var fleet = new Fleet.RemoteFleet(_master.Url, new HttpClient(reads)) { PollInterval = TimeSpan.FromHours(1) };
+        var events = await RunGated(fleet, "lp7", TimeSpan.Zero);
+        Assert.Equal(["waiting", "through the gate"], events.Where(e => e.Line is not null).Select(e => e.Line));
+        var result = Assert.Single(events, e => e.Result is not null).Result!;
+        Assert.Equal((CommandState.Completed, (int?)0, "waiting\nthrough the gate\n"), (result.State, result.ExitCode, result.Output));
+        Assert.InRange(reads.Count, 2, 4); // the first line, the gate's line, the end (with or without its own read)
+    }
+
+    [Fact]
+    public async Task RemoteFleet_still_works_with_a_master_that_ignores_wait_and_then_polls_at_its_pace_instead_of_spinning()
+    {
+        var reads = new Reads(ignoreWait: true);
+        await using var fleet = new Fleet.RemoteFleet(_master.Url, new HttpClient(reads)) { PollInterval = TimeSpan.FromMilliseconds(200) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var events = await RunGated(fleet, "lp8", TimeSpan.FromSeconds(2));
+        var elapsed = clock.Elapsed;
+        Assert.Equal(["waiting", "through the gate"], events.Where(e => e.Line is not null).Select(e => e.Line));
+        Assert.Equal(CommandState.Completed, Assert.Single(events, e => e.Result is not null).Result!.State);
+        // At most one read per PollInterval (and a few for answers that had something new): a client that spun would make thousands.
+        Assert.InRange(reads.Count, 2, (int)(elapsed / TimeSpan.FromMilliseconds(200)) + 5);
+    }
+
+    [Fact]
+    public async Task RemoteFleet_follows_a_job_by_long_polls_progress_then_result()
+    {
+        var peer = await RawPeer.ConnectAsync(_master.Url);
+        await using var _ = peer;
+        await peer.SendHello(RawPeer.HelloFor("lp9", interval: 1, benchmarks: true));
+        Assert.NotNull(await peer.ReceiveType(Protocol.MessageTypes.Welcome));
+        await peer.SendSamples(1);
+        await peer.ExpectAck(1);
+        await using var fleet = new Fleet.RemoteFleet(_master.Url, new HttpClient(new Reads(ignoreWait: false))) { PollInterval = TimeSpan.FromHours(1) };
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var events = new List<Fleet.BenchmarkEvent>();
+        // Each change is made while the client's read is held by the master (a read answered with nothing new would sleep an hour).
+        Task Held() => Wait.Until(() => Task.FromResult(_master.Context.Jobs.Waiting == 1), TimeSpan.FromSeconds(20), "the client's read is held");
+        // Sent from beside the loop: the client makes its next read only once the loop body has returned.
+        var sends = new List<Task>();
+        await foreach (var e in fleet.RunBenchmarkAsync("Network", new Dictionary<string, string>(), ["lp9"], bound.Token))
+        {
+            events.Add(e);
+            if (events.Count == 1)
+            {
+                var run = (await peer.ReceiveType(Protocol.MessageTypes.Run))!.Value.Read(SentinelJsonContext.Default.RunRequest, "x");
+                sends.Add(Task.Run(async () =>
+                {
+                    await Held();
+                    await peer.Send(Protocol.Frames.Write(Protocol.MessageTypes.Progress, new Protocol.ProgressReport { JobId = run.JobId, Fraction = 0.4, Stage = "upload" },
+                        SentinelJsonContext.Default.ProgressReport));
+                }));
+            }
+            else if (e.Progress?.Fraction == 0.4)
+            {
+                sends.Add(Task.Run(async () =>
+                {
+                    await Held();
+                    await peer.Send(Protocol.Frames.Write(Protocol.MessageTypes.Result, new Protocol.ResultReport
+                    {
+                        JobId = e.JobId!,
+                        Result = new BenchmarkResult { Benchmark = "Network", Machine = "lp9", Values = new() { ["uploadMbps"] = 940 } },
+                    }, SentinelJsonContext.Default.ResultReport));
+                }));
+            }
+        }
+        await Task.WhenAll(sends);
+        Assert.Contains(events, e => e.Progress is { Fraction: 0.4, Stage: "upload" });
+        Assert.Equal(940, events[^1].Result!.Values["uploadMbps"]);
+    }
 }
