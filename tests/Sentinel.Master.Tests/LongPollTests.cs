@@ -155,6 +155,41 @@ public class LongPollTests : MasterPerTest
     }
 
     [Fact]
+    public async Task Over_tls_a_client_that_leaves_mid_wait_frees_its_waiter_too()
+    {
+        // The master peeks at the socket under TLS: a client that goes away must be seen there as well.
+        using var dir = new TempDir();
+        var ca = TestPki.WritePem(TestPki.Instance.Ca, Path.Combine(dir.Path, "ca.pem"));
+        await using var master = MasterServer.Start(new MasterOptions { Port = 0, DataPath = Path.Combine(dir.Path, "data"), Certificate = TestPki.Instance.Leaf });
+        await using var agent = new SentinelAgent(new AgentOptions
+        {
+            Master = master.Url, Name = "tls1", HostId = "host-tls1", Interval = TimeSpan.FromSeconds(1), CertificateAuthorityPath = ca, AllowCommands = ["sh -c *"],
+            ReconnectBase = TimeSpan.FromMilliseconds(200), ReconnectCap = TimeSpan.FromSeconds(1),
+        });
+        agent.Start();
+        using var http = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == TestPki.Instance.Leaf.GetCertHashString() } })
+            { Timeout = TimeSpan.FromSeconds(90) };
+        await Wait.Until(async () => JsonSerializer.Deserialize(await http.GetStringAsync(new Uri(master.Url, "api/machines")), SentinelJsonContext.Default.ListMachine)!
+            .Any(m => m.Name == "tls1" && m.Status == MachineStatus.Online), TimeSpan.FromSeconds(20), "tls1 online");
+        var created = await http.SendAsync(new HttpRequestMessage(HttpMethod.Post, new Uri(master.Url, "api/commands"))
+        {
+            Content = new StringContent("""{"machines":["tls1"],"command":"sh -c 'sleep 60'","timeoutSeconds":120}""", System.Text.Encoding.UTF8, "application/json"),
+            Headers = { { "X-Sentinel-Request", "1" } },
+        });
+        var run = JsonSerializer.Deserialize(await created.Content.ReadAsStringAsync(), SentinelJsonContext.Default.CommandRun)!;
+        using (var leave = new CancellationTokenSource())
+        {
+            var abandoned = http.GetAsync(new Uri(master.Url, $"api/commands/{run.Id}?since={run.Seq}&wait=30"), leave.Token);
+            await Wait.Until(() => Task.FromResult(master.Context.Commands.Waiting == 1), TimeSpan.FromSeconds(20), "the long-poll is held");
+            leave.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        }
+        await Wait.Until(() => Task.FromResult(master.Context.Commands.Waiting == 0), TimeSpan.FromSeconds(20), "the abandoned waiter is let go");
+        var cancel = await http.SendAsync(new HttpRequestMessage(HttpMethod.Post, new Uri(master.Url, $"api/commands/{run.Id}/cancel")) { Headers = { { "X-Sentinel-Request", "1" } } });
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode); // and the connection pool's next request is served as usual
+    }
+
+    [Fact]
     public async Task Many_waiters_on_one_run_all_wake_on_one_change()
     {
         await using var agent = JobTests.Agent(_master.Url, "lp4", allow: ["sh -c *"]);
