@@ -11,6 +11,7 @@ var suites = new (string Name, string Args, string What, Action<string[]> Run)[]
     ("alerts", "[N]", "the alert engine's pass over N machines whose figures all changed (the master's worst tick)", AlertCost.Run),
     ("store-size", "[N] [HOURS]", "disk per agent: N machines x HOURS of 1 s samples through the master's store, roll-ups as in service, bytes per table by VACUUM with and without it", StoreSize.Run),
     ("metrics-render", "[N,N,...]", "what one /metrics scrape costs at N machines (render, gzip) against GET /api/machines' JSON of the same machines", MetricsRender.Run),
+    ("command-latency", "[LINES]", "a remote command's printed line to RemoteFleet.RunCommandAsync seeing it: polling every 250 ms against long-polls", CommandLatency.Run),
     ("memory-vs-c", "[options]", "MemoryBandwidth triad and MemoryLatency against C (STREAM-style OpenMP, same pointer chase) built with gcc here", MemoryVsC.Run),
 };
 

@@ -64,16 +64,13 @@ internal sealed class Api(MasterContext ctx)
                 await Json(http, 200, ctx.Jobs.List(Limit(req.Query)), SentinelJsonContext.Default.ListBenchmarkJob).ConfigureAwait(false);
                 return;
             case ["api", "jobs", var id]:
-                if (ctx.Jobs.Get(id) is { } job)
-                    await Json(http, 200, job, SentinelJsonContext.Default.BenchmarkJob).ConfigureAwait(false);
-                else
-                    await Error(http, 404, "job-not-found", $"no job '{id}'").ConfigureAwait(false);
+                await GetJob(http, id, ct).ConfigureAwait(false);
                 return;
             case ["api", "results"]:
                 await Results(http).ConfigureAwait(false);
                 return;
             case ["api", "commands", var commandId]:
-                await GetCommand(http, commandId).ConfigureAwait(false);
+                await GetCommand(http, commandId, ct).ConfigureAwait(false);
                 return;
             case ["api", "audit"]:
                 await AuditLog(http).ConfigureAwait(false);
@@ -334,19 +331,74 @@ internal sealed class Api(MasterContext ctx)
         }
     }
 
-    /// <summary>GET /api/commands/{id}?since=SEQ: the run, with the output after SEQ (all of it without).</summary>
-    private async Task GetCommand(HttpContext http, string id)
+    /// <summary>The longest a long-poll is held (?wait=); more is taken as this. Under the usual 30 s of HTTP client timeouts,
+    /// and well under the server's idle timeout.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>GET /api/commands/{id}?since=SEQ&amp;wait=SECONDS: the run, with the output after SEQ (all of it without); with
+    /// wait, held until the run changes after SEQ (or ends), at most that long.</summary>
+    private async Task GetCommand(HttpContext http, string id, CancellationToken ct)
+    {
+        if (await Since(http, "the 'seq' of the last answer") is not { } since || await Wait(http) is not { } wait) return;
+        if (await Hold(http, held => ctx.Commands.WaitAsync(id, since, wait, held), ct).ConfigureAwait(false) is { } run)
+            await Json(http, 200, run, SentinelJsonContext.Default.CommandRun).ConfigureAwait(false);
+        else
+            await Error(http, 404, "command-not-found", $"no command '{id}' (the master keeps the last 100 in memory; GET /api/audit has them all)").ConfigureAwait(false);
+    }
+
+    /// <summary>GET /api/jobs/{id}?since=VERSION&amp;wait=SECONDS: the job; with wait, held until its version passes VERSION (or it
+    /// ends), at most that long.</summary>
+    private async Task GetJob(HttpContext http, string id, CancellationToken ct)
+    {
+        if (await Since(http, "the 'version' of the last answer") is not { } since || await Wait(http) is not { } wait) return;
+        if (await Hold(http, held => ctx.Jobs.WaitAsync(id, since, wait, held), ct).ConfigureAwait(false) is { } job)
+            await Json(http, 200, job, SentinelJsonContext.Default.BenchmarkJob).ConfigureAwait(false);
+        else
+            await Error(http, 404, "job-not-found", $"no job '{id}'").ConfigureAwait(false);
+    }
+
+    /// <summary>?since= as a whole number (0 when absent). Null after answering 400.</summary>
+    private static async Task<long?> Since(HttpContext http, string what)
     {
         long since = 0;
         if (http.Request.Query.GetValueOrDefault("since") is { Length: > 0 } text && !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out since))
         {
-            await Error(http, 400, "bad-parameter", $"since: '{text}' is not a whole number (the 'seq' of the last answer)").ConfigureAwait(false);
-            return;
+            await Error(http, 400, "bad-parameter", $"since: '{text}' is not a whole number ({what})").ConfigureAwait(false);
+            return null;
         }
-        if (ctx.Commands.Get(id, since) is { } run)
-            await Json(http, 200, run, SentinelJsonContext.Default.CommandRun).ConfigureAwait(false);
-        else
-            await Error(http, 404, "command-not-found", $"no command '{id}' (the master keeps the last 100 in memory; GET /api/audit has them all)").ConfigureAwait(false);
+        return since;
+    }
+
+    /// <summary>?wait= in seconds, 0 to <see cref="MaxWait"/> (more is taken as the cap; 0 when absent). Null after answering 400.</summary>
+    private static async Task<TimeSpan?> Wait(HttpContext http)
+    {
+        if (http.Request.Query.GetValueOrDefault("wait") is not { } text) return TimeSpan.Zero;
+        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds))
+        {
+            await Error(http, 400, "bad-parameter", $"wait: '{text}' is not a number of seconds (0 to {MaxWait.TotalSeconds:0}; e.g. wait=25)").ConfigureAwait(false);
+            return null;
+        }
+        return TimeSpan.FromSeconds(Math.Min(seconds, MaxWait.TotalSeconds));
+    }
+
+    /// <summary>Runs a long-poll's wait, ended early when the client closes the connection or the master stops (the answer
+    /// is then what there is; a client that left never reads it, and the master's own shutdown closes the connection after it).</summary>
+    private static async Task<T> Hold<T>(HttpContext http, Func<CancellationToken, Task<T>> wait, CancellationToken stopping)
+    {
+        using var held = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var waiting = wait(held.Token);
+        if (waiting.IsCompleted) return await waiting.ConfigureAwait(false); // something new already, or no wait asked: no watch needed
+        var closed = http.ClientClosedAsync(held.Token);
+        if (await Task.WhenAny(closed, waiting).ConfigureAwait(false) == closed) await held.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            return await waiting.ConfigureAwait(false);
+        }
+        finally
+        {
+            await held.CancelAsync().ConfigureAwait(false);
+            await closed.ConfigureAwait(false);
+        }
     }
 
     /// <summary>GET /api/audit?since=&amp;user=&amp;machine=&amp;limit=: who ran what where, newest first.</summary>

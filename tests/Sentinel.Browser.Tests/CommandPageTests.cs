@@ -61,6 +61,11 @@ public sealed class CommandPageTests(Chromium chromium) : IClassFixture<Chromium
             await WaitForAsync(w, $"() => document.querySelector(\"{c} .state\")?.textContent === 'refused'");
             Assert.Contains("--allow-command", await w.Page.TextContentAsync($"{c} .cmd-head"));
             Assert.True(await w.Page.IsVisibleAsync("#cmd-stop"));
+            // While nothing happens the page's read is a long-poll the master holds, not a read every half second.
+            for (var until = DateTime.UtcNow.AddSeconds(30); fleet.Master.Context.Commands.Waiting == 0; await Task.Delay(50))
+            {
+                Assert.True(DateTime.UtcNow < until, "the page's read of the running command is never held by the master (no ?wait=)");
+            }
 
             File.WriteAllText(gate, "");
             await WaitForAsync(w, $"() => document.querySelector(\"{a} .state\")?.textContent === 'completed'");

@@ -14,6 +14,9 @@ public sealed class BenchmarkJob
     /// <summary>Queued until a part starts; Running until every part ended; then Completed when all completed,
     /// Failed when any failed, else Cancelled.</summary>
     public BenchmarkState State { get; set; }
+    /// <summary>Bumps with every change the master makes to the job (a part queued, started, progressing, ended):
+    /// GET /api/jobs/{id}?since=VERSION&amp;wait=SECONDS answers once it is past VERSION. 0 from a master that predates it.</summary>
+    public long Version { get; set; }
     public List<BenchmarkJobPart> Parts { get; init; } = [];
 
     /// <summary>The job's state from its parts' states.</summary>

@@ -114,17 +114,18 @@ public sealed class RemoteFleet : IFleet
                 }
             }
             if (finished.Count == job.Parts.Count) yield break;
-            job = await PollAsync(job.Id, cancellationToken).ConfigureAwait(false);
+            job = await PollAsync(job.Id, job.Version, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Waits a moment and reads the job again; on cancellation, asks the master to cancel it first.</summary>
-    private async Task<BenchmarkJob> PollAsync(string id, CancellationToken cancellationToken)
+    /// <summary>Reads the job again once it has changed past <paramref name="version"/> (a long-poll); on cancellation, asks the master
+    /// to cancel it first.</summary>
+    private async Task<BenchmarkJob> PollAsync(string id, long version, CancellationToken cancellationToken)
     {
         try
         {
-            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
-            return await GetAsync("api/jobs/" + Uri.EscapeDataString(id), SentinelJsonContext.Default.BenchmarkJob, cancellationToken).ConfigureAwait(false);
+            return await LongPollAsync($"api/jobs/{Uri.EscapeDataString(id)}?since={version.ToString(CultureInfo.InvariantCulture)}",
+                SentinelJsonContext.Default.BenchmarkJob, j => j.Version > version || j.State is not (BenchmarkState.Queued or BenchmarkState.Running), cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -148,8 +149,8 @@ public sealed class RemoteFleet : IFleet
 
     /// <summary>
     /// Runs a command line on <paramref name="machines"/> through the master (POST /api/commands): yields each complete line
-    /// of output as it arrives (read back every <see cref="PollInterval"/> with ?since=), and each machine's result when it
-    /// ends. Cancelling asks the master to stop it. Throws <see cref="FleetException"/> when the master refuses the request.
+    /// of output as it arrives (long-polls: ?since=SEQ&amp;wait=, so a line comes as soon as the master has it), and each machine's
+    /// result when it ends. Cancelling asks the master to stop it. Throws <see cref="FleetException"/> when the master refuses the request.
     /// </summary>
     public async IAsyncEnumerable<Commands.CommandEvent> RunCommandAsync(IReadOnlyList<string> machines, string command, TimeSpan? timeout,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -205,9 +206,9 @@ public sealed class RemoteFleet : IFleet
             if (ended.Count == run.Parts.Count) yield break;
             try
             {
-                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
-                run = await GetAsync($"api/commands/{Uri.EscapeDataString(run.Id)}?since={since.ToString(CultureInfo.InvariantCulture)}",
-                    SentinelJsonContext.Default.CommandRun, cancellationToken).ConfigureAwait(false);
+                var seen = since;
+                run = await LongPollAsync($"api/commands/{Uri.EscapeDataString(run.Id)}?since={since.ToString(CultureInfo.InvariantCulture)}",
+                    SentinelJsonContext.Default.CommandRun, r => r.Seq > seen || r.Done, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -234,8 +235,31 @@ public sealed class RemoteFleet : IFleet
         return await GetAsync("api/audit?" + string.Join("&", q), SentinelJsonContext.Default.ListAuditEntry, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>How often a running job is read back.</summary>
+    /// <summary>The least time between two reads of a running job or command when the master answers at once with nothing new
+    /// (a master that predates long-polls ignores ?wait=): it is then polled at this pace rather than in a tight loop.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long the master may hold a read of a running job or command (?wait=) before answering with nothing new.
+    /// Kept under the HTTP client's timeout; zero turns long-polls off (reads every <see cref="PollInterval"/>).</summary>
+    public TimeSpan LongPollWait { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// GET <paramref name="path"/> (which has its ?since=) with &amp;wait=: the master answers when there is something new, or when the
+    /// wait is up. An answer with nothing new (<paramref name="isNew"/> false) that came sooner than <see cref="PollInterval"/> waits out
+    /// the rest of it before returning, so an older master that ignores wait is polled, not hammered.
+    /// </summary>
+    private async Task<T> LongPollAsync<T>(string path, JsonTypeInfo<T> info, Func<T, bool> isNew, CancellationToken cancellationToken)
+    {
+        // Leave the client's timeout a margin over the wait (the answer still has to travel); an infinite timeout leaves it as is.
+        var limit = _http.Timeout == Timeout.InfiniteTimeSpan ? LongPollWait : _http.Timeout - TimeSpan.FromSeconds(5);
+        var wait = LongPollWait < limit ? LongPollWait : limit;
+        var query = wait >= TimeSpan.FromSeconds(1) ? "&wait=" + Math.Floor(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) : "";
+        long asked = System.Diagnostics.Stopwatch.GetTimestamp();
+        var answer = await GetAsync(path + query, info, cancellationToken).ConfigureAwait(false);
+        var rest = PollInterval - System.Diagnostics.Stopwatch.GetElapsedTime(asked);
+        if (!isNew(answer) && rest > TimeSpan.Zero) await Task.Delay(rest, cancellationToken).ConfigureAwait(false);
+        return answer;
+    }
 
     public async Task<IReadOnlyList<BenchmarkResult>> GetBenchmarkResultsAsync(ResultQuery query, CancellationToken cancellationToken = default)
     {

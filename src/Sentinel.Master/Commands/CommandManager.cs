@@ -13,8 +13,9 @@ internal sealed class CommandRequestException(int status, string code, string me
 
 /// <summary>
 /// Remote commands on the master: a run has one part per machine, sent at once as a "command" frame; output arrives
-/// in pieces (kept in order, numbered across the run so callers can poll for what is new) and each part ends with the
-/// agent's command-result, or fails when its machine goes away or never answers. Every request is audited.
+/// in pieces (kept in order, numbered across the run so callers can ask for what is new) and each part ends with the
+/// agent's command-result, or fails when its machine goes away or never answers. Every change to a run (a piece of output,
+/// a part's end) takes the run's next sequence number and wakes the long-polls waiting on it. Every request is audited.
 /// </summary>
 internal sealed class CommandManager
 {
@@ -34,6 +35,7 @@ internal sealed class CommandManager
     private readonly object _lock = new();
     private readonly List<Run> _runs = [];
     private readonly Dictionary<string, Run> _byId = new(StringComparer.Ordinal);
+    private int _waiting;
 
     private sealed class Run(CommandRun data, long auditId, long deadline)
     {
@@ -42,6 +44,8 @@ internal sealed class CommandManager
         /// <summary>Monotonic ticks after which unanswered parts fail.</summary>
         public long Deadline { get; } = deadline;
         public Dictionary<string, long> Chars { get; } = new(StringComparer.Ordinal);
+        /// <summary>Fired after each change, under the manager's lock.</summary>
+        public ChangeSignal Changed { get; } = new();
     }
 
     public CommandManager(FleetState fleet, Storage.AuditLog audit, TimeProvider time, Action<string> log)
@@ -154,6 +158,7 @@ internal sealed class CommandManager
             }
             run.Chars[machine] = have + text.Length;
             part.Output.Add(new CommandChunk { Seq = ++run.Data.Seq, Stream = message.Stream, Text = text });
+            run.Changed.Fire();
         }
     }
 
@@ -176,6 +181,7 @@ internal sealed class CommandManager
             else End(part, CommandState.Completed, null);
             _audit.SetResults(run.AuditId, Outcomes(run.Data));
             CheckDone(run);
+            Changed(run);
             return true;
         }
     }
@@ -198,6 +204,7 @@ internal sealed class CommandManager
                 {
                     _audit.SetResults(run.AuditId, Outcomes(run.Data));
                     CheckDone(run);
+                    Changed(run);
                 }
             }
         }
@@ -217,6 +224,7 @@ internal sealed class CommandManager
                 }
                 _audit.SetResults(run.AuditId, Outcomes(run.Data));
                 CheckDone(run);
+                Changed(run);
             }
         }
     }
@@ -248,20 +256,54 @@ internal sealed class CommandManager
     {
         lock (_lock)
         {
-            if (!_byId.TryGetValue(id, out var run)) return null;
-            var d = run.Data;
-            return new CommandRun
-            {
-                Id = d.Id, Command = d.Command, TimeoutSeconds = d.TimeoutSeconds, User = d.User, CreatedAt = d.CreatedAt, FinishedAt = d.FinishedAt,
-                Done = d.Done, Seq = d.Seq,
-                Parts = d.Parts.Select(p => new CommandPart
-                {
-                    Machine = p.Machine, State = p.State, ExitCode = p.ExitCode, DurationSeconds = p.DurationSeconds, TimedOut = p.TimedOut,
-                    Truncated = p.Truncated, Refused = p.Refused, Error = p.Error, FinishedAt = p.FinishedAt,
-                    Output = p.Output.Where(c => c.Seq > since).ToList(),
-                }).ToList(),
-            };
+            return _byId.TryGetValue(id, out var run) ? Copy(run, since) : null;
         }
+    }
+
+    /// <summary>Long-polls waiting now (for tests and status).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>
+    /// As <see cref="Get"/>, but when the run has changed nothing after <paramref name="since"/> and is not done, first waits
+    /// up to <paramref name="wait"/> for its next change. Cancelling (the client left, the master stops) ends the wait early:
+    /// the answer is then the run as it stands.
+    /// </summary>
+    public async Task<CommandRun?> WaitAsync(string id, long since, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        Task change;
+        lock (_lock)
+        {
+            if (!_byId.TryGetValue(id, out var run)) return null;
+            if (run.Data.Seq > since || run.Data.Done || wait <= TimeSpan.Zero || cancellationToken.IsCancellationRequested) return Copy(run, since);
+            change = run.Changed.Next;
+        }
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await ChangeSignal.WaitAsync(change, wait, _time, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+        return Get(id, since);
+    }
+
+    /// <summary>A copy to serialize outside the lock, with the output after <paramref name="since"/>. Under the lock.</summary>
+    private static CommandRun Copy(Run run, long since)
+    {
+        var d = run.Data;
+        return new CommandRun
+        {
+            Id = d.Id, Command = d.Command, TimeoutSeconds = d.TimeoutSeconds, User = d.User, CreatedAt = d.CreatedAt, FinishedAt = d.FinishedAt,
+            Done = d.Done, Seq = d.Seq,
+            Parts = d.Parts.Select(p => new CommandPart
+            {
+                Machine = p.Machine, State = p.State, ExitCode = p.ExitCode, DurationSeconds = p.DurationSeconds, TimedOut = p.TimedOut,
+                Truncated = p.Truncated, Refused = p.Refused, Error = p.Error, FinishedAt = p.FinishedAt,
+                Output = p.Output.Where(c => c.Seq > since).ToList(),
+            }).ToList(),
+        };
     }
 
     /// <summary>The per-machine outcomes of a run, as the audit log keeps them.</summary>
@@ -286,6 +328,13 @@ internal sealed class CommandManager
         if (refused) part.Refused = why;
         else part.Error = why;
         part.FinishedAt = _time.GetUtcNow();
+    }
+
+    /// <summary>A part ended (or more): the run takes a sequence number for it, so a caller that saw the number before sees the change. Under the lock.</summary>
+    private static void Changed(Run run)
+    {
+        run.Data.Seq++;
+        run.Changed.Fire();
     }
 
     private void CheckDone(Run run)

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,12 +10,14 @@ public sealed class HttpContext
 {
     private readonly Stream _stream;
     private readonly ReadOnlyMemory<byte> _leftover;
+    private readonly Socket? _socket;
 
-    internal HttpContext(HttpRequest request, Stream stream, ReadOnlyMemory<byte> leftover)
+    internal HttpContext(HttpRequest request, Stream stream, ReadOnlyMemory<byte> leftover, Socket? socket = null)
     {
         Request = request;
         _stream = stream;
         _leftover = leftover;
+        _socket = socket;
     }
 
     public HttpRequest Request { get; }
@@ -52,6 +55,35 @@ public sealed class HttpContext
             await _stream.WriteAsync(body, cancellationToken).ConfigureAwait(false);
         }
         await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// For a handler that holds its request open (a long-poll): returns once the client has closed the connection, or once
+    /// <paramref name="cancellationToken"/> fires (the handler is done waiting), whichever is first. It peeks at the socket,
+    /// taking no bytes, so the connection serves the next request as usual. Bytes arriving (a pipelined request, TLS records)
+    /// are not a close: the wait then simply runs its course. Never throws.
+    /// </summary>
+    public async Task ClientClosedAsync(CancellationToken cancellationToken)
+    {
+        if (_socket is null)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            return;
+        }
+        var one = new byte[1];
+        try
+        {
+            if (await _socket.ReceiveAsync(one, SocketFlags.Peek, cancellationToken).ConfigureAwait(false) == 0) return;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return; // reset, or already closed: gone either way
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
     }
 
     /// <summary>Completes the WebSocket handshake (RFC 6455) and returns the server side of the socket.</summary>

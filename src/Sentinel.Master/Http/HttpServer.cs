@@ -237,7 +237,7 @@ public sealed class HttpServer : IAsyncDisposable
                 // Whatever follows this request (a pipelined request, or WebSocket frames) stays for the next round.
                 int consumed = headEnd + (int)Math.Min(contentLength, Math.Max(0, length - headEnd));
                 var leftover = buffer.AsMemory(consumed, length - consumed).ToArray();
-                var context = new HttpContext(request, stream, leftover);
+                var context = new HttpContext(request, stream, leftover, socket);
                 await _handler(context, ct).ConfigureAwait(false);
                 if (context.Upgraded)
                 {

@@ -34,6 +34,9 @@ internal sealed class JobManager
     // Machine name -> the part it is running, with the boot it runs on and when a cancel was sent.
     private readonly Dictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    // Job id -> what its long-polls wait on; made by the first waiter, dropped when the job ends or leaves memory.
+    private readonly Dictionary<string, ChangeSignal> _signals = new(StringComparer.Ordinal);
+    private int _waiting;
     // (machine, benchmark) -> its latest completed result, for /metrics.
     private readonly Dictionary<(string Machine, string Benchmark), BenchmarkResult> _latest = [];
 
@@ -228,6 +231,7 @@ internal sealed class JobManager
                 var stage = report.Stage ?? "";
                 r.Part.Stage = stage.Length > 200 ? stage[..200] : stage;
                 _dirty.Add(r.Job.Id);
+                Changed(r.Job);
             }
         }
     }
@@ -357,6 +361,49 @@ internal sealed class JobManager
         return _store.LoadJob(id);
     }
 
+    /// <summary>Long-polls waiting now (for tests and status).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>
+    /// As <see cref="Get"/>, but when the job's <see cref="BenchmarkJob.Version"/> is still <paramref name="since"/> (or less)
+    /// and it has not ended, first waits up to <paramref name="wait"/> for its next change (progress, a part's start or end).
+    /// Cancelling (the client left, the master stops) ends the wait early: the answer is then the job as it stands.
+    /// </summary>
+    public async Task<BenchmarkJob?> WaitAsync(string id, long since, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        Task change;
+        lock (_lock)
+        {
+            if (!_byId.TryGetValue(id, out var job)) return _store.LoadJob(id); // older, and finished
+            if (job.Version > since || !Unfinished(job) || wait <= TimeSpan.Zero || cancellationToken.IsCancellationRequested) return Copy(job);
+            if (!_signals.TryGetValue(id, out var signal)) _signals[id] = signal = new ChangeSignal();
+            change = signal.Next;
+        }
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await ChangeSignal.WaitAsync(change, wait, _time, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+        return Get(id);
+    }
+
+    private static bool Unfinished(BenchmarkJob job) => job.State is BenchmarkState.Queued or BenchmarkState.Running;
+
+    /// <summary>The job changed: a new version, and its waiters wake. Under the lock.</summary>
+    private void Changed(BenchmarkJob job)
+    {
+        job.Version++;
+        if (_signals.TryGetValue(job.Id, out var signal))
+        {
+            signal.Fire();
+            if (!Unfinished(job)) _signals.Remove(job.Id); // nothing more to wait for: later long-polls answer at once
+        }
+    }
+
     /// <summary>Jobs queued or running now.</summary>
     private void Remember(BenchmarkResult result)
     {
@@ -418,6 +465,7 @@ internal sealed class JobManager
             if (_audited.Remove(job.Id, out var auditId)) Audit?.SetResults(auditId, AuditOutcomes(job));
         }
         _dirty.Add(job.Id);
+        Changed(job);
         _store.SaveJob(job);
     }
 
@@ -426,6 +474,7 @@ internal sealed class JobManager
         while (_jobs.Count > Kept && _jobs[0].State is not (BenchmarkState.Queued or BenchmarkState.Running))
         {
             _byId.Remove(_jobs[0].Id);
+            _signals.Remove(_jobs[0].Id);
             _jobs.RemoveAt(0);
         }
     }
@@ -439,6 +488,7 @@ internal sealed class JobManager
         CreatedAt = job.CreatedAt,
         FinishedAt = job.FinishedAt,
         State = job.State,
+        Version = job.Version,
         Parts = job.Parts.Select(p => new BenchmarkJobPart
         {
             Machine = p.Machine, State = p.State, Progress = p.Progress, Stage = p.Stage, Error = p.Error,

@@ -974,7 +974,8 @@
   }
 
   // ---------------------------------------------------------------- remote commands (admins)
-  const COMMAND_POLL_MS = 500;
+  const COMMAND_WAIT_S = 25;      // each read is a long-poll: the master answers when there is something new, or after this
+  const COMMAND_POLL_MS = 500;    // the least time between reads answered at once with nothing new (a master before long-polls)
   let commandRun = null;          // { id, seq, boxes: Map machine -> { state, info, out } }
 
   /** Runs the command line on the machines selected in the table, after a confirmation, and shows each one's output as it comes. */
@@ -1040,10 +1041,11 @@
 
   async function pollCommand(id) {
     while (commandRun && commandRun.id === id) {
-      await new Promise((r) => setTimeout(r, COMMAND_POLL_MS));
+      const seen = commandRun.seq;
+      const asked = Date.now();
       let run;
       try {
-        run = await api('/api/commands/' + encodeURIComponent(id) + '?since=' + commandRun.seq);
+        run = await api('/api/commands/' + encodeURIComponent(id) + '?since=' + seen + '&wait=' + COMMAND_WAIT_S);
       } catch (e) {
         setText($('cmd-error'), e.message);
         $('cmd-run').disabled = false;
@@ -1051,6 +1053,8 @@
       }
       applyCommand(run);
       if (run.done) return;
+      const rest = COMMAND_POLL_MS - (Date.now() - asked);
+      if ((run.seq || 0) <= seen && rest > 0) await new Promise((r) => setTimeout(r, rest));
     }
   }
 
