@@ -101,7 +101,7 @@ internal static class ReportCommand
         }
         catch (FleetException e)
         {
-            Console.Error.WriteLine("sentinel report: " + e.Message);
+            Console.Error.WriteLine("sentinel report: " + ApiToken.Explain(e, ApiToken.From(token)));
             return e.Reason == "BadRequest" ? 2 : 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

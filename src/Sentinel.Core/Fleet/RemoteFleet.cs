@@ -373,7 +373,7 @@ public sealed class RemoteFleet : IFleet
                     HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => "Unauthorized",
                     _ => "MasterError",
                 };
-                throw new FleetException(reason, message ?? $"The master answered {(int)response.StatusCode} {response.ReasonPhrase} for {path}");
+                throw new FleetException(reason, message ?? $"The master answered {(int)response.StatusCode} {response.ReasonPhrase} for {path}", code: code);
             }
             if (info is null) return default!; // an answer without a body (204)
             try
