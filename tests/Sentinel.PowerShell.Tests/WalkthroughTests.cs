@@ -91,7 +91,7 @@ public sealed class WalkthroughTests : IDisposable
     }
 
     [Fact]
-    public void A_master_an_agent_and_reports_on_the_laptop_work_as_written()
+    public async Task A_master_an_agent_and_reports_on_the_laptop_work_as_written()
     {
         var step2 = PowerShellLines("2. A master and an agent on the laptop");
         Assert.Contains(step2, l => l.StartsWith("$master = Start-SentinelMaster", StringComparison.Ordinal));
@@ -106,10 +106,23 @@ public sealed class WalkthroughTests : IDisposable
             }
             if (line.StartsWith("Get-SentinelMachine -Status Online", StringComparison.Ordinal))
             {
-                Assert.Single(output);
+                Assert.Equal(HostName, Assert.Single(output).Properties["Name"].Value);
+            }
+            if (line.StartsWith("Get-SentinelMachine | Get-SentinelMetric", StringComparison.Ordinal))
+            {
+                // Stored history of this machine, read back from the master's database.
+                Assert.NotEmpty(output);
+                Assert.All(output, p => Assert.Equal(HostName, p.Properties["Machine"].Value));
             }
         }
         Assert.True(File.Exists(Path.Combine(_dir, "data", "sentinel.db")));
+        // "Open http://127.0.0.1:8080/ for the live page": the session's master serves it (on the test's port).
+        var url = Assert.Single(_ps.Invoke("$master.Url")).ToString()!;
+        using (var http = new HttpClient())
+        {
+            var page = await http.GetStringAsync(new Uri(new Uri(url), "/"));
+            Assert.Contains("<title>Sentinel</title>", page);
+        }
 
         foreach (var line in PowerShellLines("5. Reports"))
         {
