@@ -18,13 +18,18 @@ public sealed class WalkthroughTests : IDisposable
     private readonly ModuleSession _ps = new();
     private readonly string _dir = Directory.CreateTempSubdirectory("sentinel-walkthrough-").FullName;
 
-    private static List<string> PowerShellLines(string section)
+    private static string Section(string section)
     {
         var doc = File.ReadAllText(Path.Combine(Testing.SentinelProgram.RepositoryRoot, "docs", "walkthrough.md"));
         var start = doc.IndexOf("\n## " + section, StringComparison.Ordinal);
         Assert.True(start >= 0, $"docs/walkthrough.md has no section '{section}'");
         var end = doc.IndexOf("\n## ", start + 4, StringComparison.Ordinal);
-        var text = doc[start..(end < 0 ? doc.Length : end)];
+        return doc[start..(end < 0 ? doc.Length : end)];
+    }
+
+    private static List<string> PowerShellLines(string section)
+    {
+        var text = Section(section);
         var block = Regex.Match(text, @"```powershell\n(.*?)```", RegexOptions.Singleline);
         Assert.True(block.Success, $"section '{section}' has no PowerShell block");
         return block.Groups[1].Value.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
@@ -88,6 +93,13 @@ public sealed class WalkthroughTests : IDisposable
         Assert.Contains("Completed", Shown("Invoke-SentinelBenchmark -Name Cpu"));
         // "The benchmark prints progress while it runs": progress records reached the host.
         Assert.Contains(_ps.Host.Progress, p => p.Activity.StartsWith("Cpu on ", StringComparison.Ordinal));
+
+        // "Get-Help Get-SentinelMachine -Full and Get-Help about_Sentinel explain the rest": both are there.
+        var text = Section("1. One machine, nothing set up");
+        Assert.Contains("`Get-Help Get-SentinelMachine -Full`", text);
+        Assert.Contains("`Get-Help about_Sentinel`", text);
+        Assert.Contains("Inventory", _ps.Render("Get-Help Get-SentinelMachine -Full"));
+        Assert.Contains("With nothing set up, every Sentinel cmdlet works on the machine PowerShell runs on", _ps.Render("Get-Help about_Sentinel"));
     }
 
     [Fact]
