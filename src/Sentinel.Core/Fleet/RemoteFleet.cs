@@ -373,7 +373,8 @@ public sealed class RemoteFleet : IFleet
                     HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => "Unauthorized",
                     _ => "MasterError",
                 };
-                throw new FleetException(reason, message ?? $"The master answered {(int)response.StatusCode} {response.ReasonPhrase} for {path}", code: code);
+                throw new FleetException(reason, message ?? $"The master answered {(int)response.StatusCode} {response.ReasonPhrase} for {path}" +
+                    (TextOf(body) is { } text ? $": {text}" : ""), code: code);
             }
             if (info is null) return default!; // an answer without a body (204)
             try
@@ -385,6 +386,23 @@ public sealed class RemoteFleet : IFleet
                 throw new FleetException("MasterError", $"The answer from {Master} for {path} is not what a Sentinel master sends; is that URL a Sentinel master?", e);
             }
         }
+    }
+
+    /// <summary>
+    /// What a refusal that is not the master's JSON says, when it is short: the master's own plain-text refusals
+    /// ("this master speaks HTTPS: use https://") or a proxy's HTML page title ("The plain HTTP request was sent to HTTPS port").
+    /// </summary>
+    internal static string? TextOf(string body)
+    {
+        var text = body;
+        int title = body.IndexOf("<title>", StringComparison.OrdinalIgnoreCase);
+        if (title >= 0)
+        {
+            int end = body.IndexOf("</title>", title, StringComparison.OrdinalIgnoreCase);
+            text = end > title ? body[(title + 7)..end] : "";
+        }
+        text = string.Join(' ', text.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+        return text.Length is > 0 and <= 300 && !text.Contains('<', StringComparison.Ordinal) && !text.StartsWith('{') ? text : null;
     }
 
     private static (string? Code, string? Message) ErrorOf(string body)
