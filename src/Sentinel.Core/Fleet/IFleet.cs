@@ -70,7 +70,8 @@ public sealed record ResultQuery(string? Benchmark = null, IReadOnlyList<string>
 /// <summary>What a fleet could not do, with a stable reason for error ids.</summary>
 public sealed class FleetException(string reason, string message, Exception? inner = null, string? code = null) : Exception(message, inner)
 {
-    /// <summary>The master's error code when the master refused the request (<c>unauthorized</c>, <c>forbidden</c>, <c>bad-parameter</c>, ...); null otherwise.</summary>
+    /// <summary>The master's error code when the master refused the request (<c>unauthorized</c>, <c>forbidden</c>, <c>bad-parameter</c>, ...),
+    /// <c>certificate-refused</c> when this side refused the master's certificate; null otherwise.</summary>
     public string? Code { get; } = code;
 
     /// <summary>MachineNotFound, JobNotFound, MasterUnreachable, NoHistory, NoMachines, BadRequest, Unauthorized, MasterError,

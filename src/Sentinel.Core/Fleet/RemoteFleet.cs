@@ -347,8 +347,9 @@ public sealed class RemoteFleet : IFleet
         }
         catch (HttpRequestException e)
         {
-            var why = _certificates?.LastRefusal is { } refused ? "its certificate was refused: " + refused : e.Message;
-            throw new FleetException("MasterUnreachable", $"Cannot reach the master at {Master}: {why}", e);
+            var refused = _certificates?.LastRefusal;
+            var why = refused is not null ? "its certificate was refused: " + refused : e.Message;
+            throw new FleetException("MasterUnreachable", $"Cannot reach the master at {Master}: {why}", e, refused is not null ? "certificate-refused" : null);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
