@@ -148,7 +148,7 @@ internal static class BenchCommand
             }
             catch (FleetException e)
             {
-                Console.Error.WriteLine("sentinel run: " + e.Message);
+                Console.Error.WriteLine("sentinel run: " + ApiToken.Explain(e, ApiToken.From(parse)));
                 return e.Reason is "BadRequest" or "MachineNotFound" or "NoMachines" ? 2 : 1;
             }
             catch (CliException e)

@@ -85,6 +85,12 @@ internal static class ReportCommand
             await using var fleet = new RemoteFleet(url, trust: trust());
             fleet.Token = ApiToken.From(token);
             var data = await new ReportCollector(fleet).CollectAsync(inputs, options, new StderrProgress(), cancellationToken);
+            if (machines.Length > 0 && data.Machines.Count == 0)
+            {
+                // A mistyped name would otherwise give an empty report and exit 0.
+                throw new CliException($"--machine: the master at {url} has no machine named {string.Join(" or ", machines.Select(m => $"'{m}'"))}; " +
+                    "leave --machine out for the whole fleet (GET /api/machines lists the names); nothing was written");
+            }
             Console.Error.WriteLine("sentinel report: writing " + path);
             var html = ReportBuilder.Build(data);
             ReportFile.Write(path, html, force);
@@ -101,7 +107,7 @@ internal static class ReportCommand
         }
         catch (FleetException e)
         {
-            Console.Error.WriteLine("sentinel report: " + e.Message);
+            Console.Error.WriteLine("sentinel report: " + ApiToken.Explain(e, ApiToken.From(token)));
             return e.Reason == "BadRequest" ? 2 : 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -140,6 +140,8 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
         var (category, action) = e.Reason switch
         {
             "MachineNotFound" => (ErrorCategory.ObjectNotFound, "Run Get-SentinelMachine to list the machines there are."),
+            "MasterUnreachable" when e.Code == "certificate-refused" => (ErrorCategory.SecurityError,
+                "Trust the master's certificate: its CA with -CertificateAuthority FILE.pem, or its SHA-256 with -CertificatePin (docs/tls.md)."),
             "MasterUnreachable" => (ErrorCategory.ConnectionError, "Check the URL and that the master is running (sentinel master, or Start-SentinelMaster)."),
             "NoHistory" => (ErrorCategory.InvalidOperation, "Start-SentinelMaster and Start-SentinelAgent, or Connect-SentinelMaster -Url http://HOST:PORT."),
             "BadRequest" => (ErrorCategory.InvalidArgument, "Check the parameter the message names."),

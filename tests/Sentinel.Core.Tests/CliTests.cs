@@ -30,6 +30,36 @@ public class CliTests
     }
 
     [Fact]
+    public void The_walkthroughs_shell_lines_for_one_machine_run_as_written()
+    {
+        var doc = File.ReadAllText(Path.Combine(Sentinel.Testing.SentinelProgram.RepositoryRoot, "docs", "walkthrough.md"));
+        var start = doc.IndexOf("\n## 1. One machine, nothing set up", StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/walkthrough.md has no section '1. One machine, nothing set up'");
+        var section = doc[start..doc.IndexOf("\n## ", start + 4, StringComparison.Ordinal)];
+        var block = System.Text.RegularExpressions.Regex.Match(section, @"```sh\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(block.Success, "step 1 has no sh block");
+        var lines = block.Groups[1].Value.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var host = File.ReadAllText("/proc/sys/kernel/hostname").Trim();
+        var outputs = new Dictionary<string, string>();
+        foreach (var line in lines)
+        {
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("sentinel", words[0]);
+            Assert.DoesNotContain(line, c => c is '\'' or '"' or '$' or '|');  // plain words only, as this runs them without a shell
+            var (exit, output, err) = Run(words[1..]);
+            Assert.True(exit == 0, $"'{line}' exited with {exit}: {err}");
+            outputs[line] = output;
+        }
+        string Of(string line) => outputs.TryGetValue(line, out var o) ? o : throw new Xunit.Sdk.XunitException($"step 1 no longer has '{line}'");
+        Assert.StartsWith(host + "  online", Of("sentinel machine"));
+        Assert.Contains("  cpu  (Cpu in PowerShell)", Of("sentinel bench --list"));
+        var cpu = Of("sentinel bench cpu --threads 2");
+        Assert.StartsWith($"Cpu on {host}: completed", cpu);
+        var figure = System.Text.RegularExpressions.Regex.Match(cpu, @"intAllMops\s+([0-9.]+)");
+        Assert.True(figure.Success && double.Parse(figure.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, cpu);
+    }
+
+    [Fact]
     public void Help_lists_the_machine_command()
     {
         var (exit, output, _) = Run("--help");

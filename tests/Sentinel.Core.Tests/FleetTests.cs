@@ -7,6 +7,15 @@ namespace Sentinel.Tests;
 public class FleetTests
 {
     [Theory]
+    [InlineData("this master speaks HTTPS: use https:// (and wss:// for WebSockets)", "this master speaks HTTPS: use https:// (and wss:// for WebSockets)")]
+    [InlineData("<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>…</body></html>", "400 The plain HTTP request was sent to HTTPS port")]
+    [InlineData("<html><body><h1>502 Bad Gateway</h1></body></html>", null)]
+    [InlineData("{\"unexpected\":1}", null)]
+    [InlineData("", null)]
+    public void A_refusal_that_is_not_the_masters_json_is_shown_when_it_is_short_text(string body, string? shown)
+        => Assert.Equal(shown, RemoteFleet.TextOf(body));
+
+    [Theory]
     [InlineData("gpu01", "gpu*", true)]
     [InlineData("GPU01", "gpu*", true)]
     [InlineData("cpu01", "gpu*", false)]

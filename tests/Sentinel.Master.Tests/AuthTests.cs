@@ -319,13 +319,22 @@ public sealed class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
         var url = _master.Url.ToString().TrimEnd('/');
         var refused = await Run($"run --master {url} --machine nosuch cpu");
         Assert.NotEqual(0, refused.Code);
-        Assert.Contains("sign in", refused.Err + refused.Out);
+        // The CLI user is told about --token and SENTINEL_TOKEN, not the master's HTTP-level "sign in first".
+        Assert.Contains("needs a login", refused.Err);
+        Assert.Contains("--token", refused.Err);
+        Assert.Contains(ApiTokenVariable, refused.Err);
+        var wrong = await Run($"run --master {url} --machine nosuch cpu --token stk_not_a_token");
+        Assert.NotEqual(0, wrong.Code);
+        Assert.Contains("did not accept the token", wrong.Err);
+        var report = await Run($"report --master {url} --out {Path.Combine(Path.GetTempPath(), "never-written-" + Guid.NewGuid().ToString("N") + ".html")}");
+        Assert.NotEqual(0, report.Code);
+        Assert.Contains("needs a login", report.Err);
         // With the operator's API token (as an option, then from the environment) the request gets past the login to the job itself.
         var withToken = await Run($"run --master {url} --machine nosuch cpu --token {_callers["operator api token"]}");
-        Assert.DoesNotContain("sign in", withToken.Err + withToken.Out);
+        Assert.DoesNotContain("login", withToken.Err + withToken.Out);
         Assert.Contains("nosuch", withToken.Err + withToken.Out);
         var fromEnvironment = await Run($"run --master {url} --machine nosuch cpu", _callers["operator api token"]);
-        Assert.DoesNotContain("sign in", fromEnvironment.Err + fromEnvironment.Out);
+        Assert.DoesNotContain("login", fromEnvironment.Err + fromEnvironment.Out);
         Assert.Contains("nosuch", fromEnvironment.Err + fromEnvironment.Out);
     }
 

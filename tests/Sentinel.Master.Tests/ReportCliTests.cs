@@ -64,6 +64,13 @@ public class ReportCliTests
         Assert.Contains("has no machine named 'nosuch'", forcedErr);
         Assert.Contains("<h1>Sentinel report</h1>", File.ReadAllText(path));
         Assert.Equal(["fleet.html"], Directory.GetFiles(dir.Path, "*.html").Select(Path.GetFileName)); // no temporary file left
+
+        // Only names the master does not know: an error, not an empty report.
+        var (none, _, noneErr) = Run("report", "--master", master.Url.ToString(), "--out", Path.Combine(dir.Path, "gpus.html"), "-m", "gpu01", "-m", "gpu02");
+        Assert.Equal(2, none);
+        Assert.Contains("has no machine named 'gpu01' or 'gpu02'", noneErr);
+        Assert.Contains("nothing was written", noneErr);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "gpus.html")));
     }
 
     [Fact]

@@ -252,6 +252,13 @@ public class TlsTests
             Assert.Equal("MasterUnreachable", e.Reason);
             Assert.Contains("its certificate was refused: ", e.Message);
             Assert.Contains("not trusted by this system", e.Message);
+            Assert.Contains("-CertificateAuthority", e.Message); // the PowerShell user is told the parameter, not only the CLI's --ca
+        }
+        // http:// to the TLS port: the master's own plain-text answer says what to do (not only "400 Bad Request").
+        await using (var plain = new RemoteFleet(new Uri($"http://127.0.0.1:{master.Url.Port}/")))
+        {
+            var e = await Assert.ThrowsAsync<FleetException>(() => plain.GetStatusAsync());
+            Assert.Contains("this master speaks HTTPS: use https://", e.Message);
         }
         Assert.Throws<ArgumentException>(() => new RemoteFleet(master.Url, trust: new MasterTrust { CertificateAuthorityPath = Path.Combine(dir.Path, "missing.pem") }));
         Assert.Throws<ArgumentException>(() => new RemoteFleet(master.Url, trust: new MasterTrust { Pin = "abc" }));

@@ -51,6 +51,8 @@ public class TlsCmdletTests
             var e = Assert.Single(refused);
             Assert.StartsWith("Sentinel.MasterUnreachable", e.FullyQualifiedErrorId);
             Assert.Contains("certificate was refused", e.ToString());
+            Assert.Equal(ErrorCategory.SecurityError, e.CategoryInfo.Category);
+            Assert.Contains("-CertificateAuthority", e.ErrorDetails.RecommendedAction); // not "check that the master is running": it is
 
             var (_, clear) = ps.InvokeWithErrors("Start-SentinelAgent http://192.0.2.1:1 -Token secret -Name never");
             var c = Assert.Single(clear);

@@ -68,8 +68,12 @@ public sealed record ResultQuery(string? Benchmark = null, IReadOnlyList<string>
     int Last = 100, bool IncludeMetrics = false);
 
 /// <summary>What a fleet could not do, with a stable reason for error ids.</summary>
-public sealed class FleetException(string reason, string message, Exception? inner = null) : Exception(message, inner)
+public sealed class FleetException(string reason, string message, Exception? inner = null, string? code = null) : Exception(message, inner)
 {
+    /// <summary>The master's error code when the master refused the request (<c>unauthorized</c>, <c>forbidden</c>, <c>bad-parameter</c>, ...),
+    /// <c>certificate-refused</c> when this side refused the master's certificate; null otherwise.</summary>
+    public string? Code { get; } = code;
+
     /// <summary>MachineNotFound, JobNotFound, MasterUnreachable, NoHistory, NoMachines, BadRequest, Unauthorized, MasterError,
     /// InsecureMaster (a token would go in clear text), AlertNotFound, AlertRuleNotFound, AlertRuleExists.</summary>
     public string Reason { get; } = reason;

@@ -372,9 +372,10 @@ public sealed class RemoteFleet : IFleet
         }
         catch (HttpRequestException e)
         {
-            var why = _certificates?.LastRefusal is { } refused ? "its certificate was refused: " + refused : e.Message;
+            var refused = _certificates?.LastRefusal;
+            var why = refused is not null ? "its certificate was refused: " + refused : e.Message;
             if (FleetTrace.Listening) FleetTrace.Write($"{method} {new Uri(Master, path)}: no answer ({why})");
-            throw new FleetException("MasterUnreachable", $"Cannot reach the master at {Master}: {why}", e);
+            throw new FleetException("MasterUnreachable", $"Cannot reach the master at {Master}: {why}", e, refused is not null ? "certificate-refused" : null);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -404,7 +405,8 @@ public sealed class RemoteFleet : IFleet
                     HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => "Unauthorized",
                     _ => "MasterError",
                 };
-                throw new FleetException(reason, message ?? $"The master answered {(int)response.StatusCode} {response.ReasonPhrase} for {path}");
+                throw new FleetException(reason, message ?? $"The master answered {(int)response.StatusCode} {response.ReasonPhrase} for {path}" +
+                    (TextOf(body) is { } text ? $": {text}" : ""), code: code);
             }
             if (info is null) return default!; // an answer without a body (204)
             try
@@ -416,6 +418,23 @@ public sealed class RemoteFleet : IFleet
                 throw new FleetException("MasterError", $"The answer from {Master} for {path} is not what a Sentinel master sends; is that URL a Sentinel master?", e);
             }
         }
+    }
+
+    /// <summary>
+    /// What a refusal that is not the master's JSON says, when it is short: the master's own plain-text refusals
+    /// ("this master speaks HTTPS: use https://") or a proxy's HTML page title ("The plain HTTP request was sent to HTTPS port").
+    /// </summary>
+    internal static string? TextOf(string body)
+    {
+        var text = body;
+        int title = body.IndexOf("<title>", StringComparison.OrdinalIgnoreCase);
+        if (title >= 0)
+        {
+            int end = body.IndexOf("</title>", title, StringComparison.OrdinalIgnoreCase);
+            text = end > title ? body[(title + 7)..end] : "";
+        }
+        text = string.Join(' ', text.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+        return text.Length is > 0 and <= 300 && !text.Contains('<', StringComparison.Ordinal) && !text.StartsWith('{') ? text : null;
     }
 
     private static (string? Code, string? Message) ErrorOf(string body)

@@ -137,7 +137,7 @@ public sealed class MasterCertificateCheck
         if (_roots is null)
         {
             return errors == SslPolicyErrors.None ? null
-                : $"its certificate ({cert.Subject}, issued by {cert.Issuer}) is not trusted by this system ({errors}); give the CA with --ca, or pin it with --pin";
+                : $"its certificate ({cert.Subject}, issued by {cert.Issuer}) is not trusted by this system ({errors}); give the CA (--ca, -CertificateAuthority) or pin it (--pin, -CertificatePin)";
         }
         using var custom = new X509Chain();
         custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
