@@ -145,6 +145,7 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
             "MasterUnreachable" => (ErrorCategory.ConnectionError, "Check the URL and that the master is running (sentinel master, or Start-SentinelMaster)."),
             "NoHistory" => (ErrorCategory.InvalidOperation, "Start-SentinelMaster and Start-SentinelAgent, or Connect-SentinelMaster -Url http://HOST:PORT."),
             "BadRequest" => (ErrorCategory.InvalidArgument, "Check the parameter the message names."),
+            "HttpsRequired" => (ErrorCategory.ConnectionError, "Use https:// in the URL; with a self-signed certificate add -CertificateAuthority CA.pem or -CertificatePin SHA256."),
             "NoMachines" => (ErrorCategory.ResourceUnavailable, "Start an agent on the machines (Start-SentinelAgent, or sentinel agent --master URL); Get-SentinelMachine -Status Offline lists those that went away."),
             "JobNotFound" => (ErrorCategory.ObjectNotFound, "Get-SentinelBenchmarkResult lists the results and their JobIds."),
             "AlertNotFound" => (ErrorCategory.ObjectNotFound, "Get-SentinelAlert -State Open lists the open alerts and their Ids."),

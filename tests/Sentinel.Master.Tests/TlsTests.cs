@@ -259,6 +259,7 @@ public class TlsTests
         {
             var e = await Assert.ThrowsAsync<FleetException>(() => plain.GetStatusAsync());
             Assert.Contains("this master speaks HTTPS: use https://", e.Message);
+            Assert.Equal("HttpsRequired", e.Reason);
         }
         Assert.Throws<ArgumentException>(() => new RemoteFleet(master.Url, trust: new MasterTrust { CertificateAuthorityPath = Path.Combine(dir.Path, "missing.pem") }));
         Assert.Throws<ArgumentException>(() => new RemoteFleet(master.Url, trust: new MasterTrust { Pin = "abc" }));

@@ -54,6 +54,14 @@ public class TlsCmdletTests
             Assert.Equal(ErrorCategory.SecurityError, e.CategoryInfo.Category);
             Assert.Contains("-CertificateAuthority", e.ErrorDetails.RecommendedAction); // not "check that the master is running": it is
 
+            // http:// to the TLS port: a connection error that says to use https://, not "check the parameter".
+            var (_, plain) = ps.InvokeWithErrors("Connect-SentinelMaster -Url ($m.Url -replace '^https', 'http')");
+            var p = Assert.Single(plain);
+            Assert.StartsWith("Sentinel.HttpsRequired", p.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.ConnectionError, p.CategoryInfo.Category);
+            Assert.Contains("speaks HTTPS", p.ToString());
+            Assert.StartsWith("Use https://", p.ErrorDetails.RecommendedAction);
+
             var (_, clear) = ps.InvokeWithErrors("Start-SentinelAgent http://192.0.2.1:1 -Token secret -Name never");
             var c = Assert.Single(clear);
             Assert.StartsWith("Sentinel.InsecureMaster", c.FullyQualifiedErrorId);

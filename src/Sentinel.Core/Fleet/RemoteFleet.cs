@@ -392,8 +392,11 @@ public sealed class RemoteFleet : IFleet
             if (!response.IsSuccessStatusCode)
             {
                 var (code, message) = ErrorOf(body);
+                var text = code is null ? TextOf(body) : null;
                 var reason = response.StatusCode switch
                 {
+                    // Not the master's JSON but a TLS front's plain-text refusal (the master's own, or a proxy's page).
+                    HttpStatusCode.BadRequest when text is not null && text.Contains("HTTPS", StringComparison.OrdinalIgnoreCase) => "HttpsRequired",
                     HttpStatusCode.NotFound when code == "machine-not-found" => "MachineNotFound",
                     HttpStatusCode.NotFound when code == "job-not-found" => "JobNotFound",
                     HttpStatusCode.NotFound when code == "command-not-found" => "CommandNotFound",
@@ -406,7 +409,7 @@ public sealed class RemoteFleet : IFleet
                     _ => "MasterError",
                 };
                 throw new FleetException(reason, message ?? $"The master answered {(int)response.StatusCode} {response.ReasonPhrase} for {path}" +
-                    (TextOf(body) is { } text ? $": {text}" : ""), code: code);
+                    (text is not null ? $": {text}" : ""), code: code);
             }
             if (info is null) return default!; // an answer without a body (204)
             try
