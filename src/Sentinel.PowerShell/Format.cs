@@ -20,16 +20,30 @@ public static class Format
     /// <summary>A benchmark's first figures, as many as fit the result table's Figures column (30 characters).</summary>
     public static string Figures(object? values) => Figures(values, 30);
 
+    /// <summary>
+    /// The result table's Figures column: the benchmark's headline figure first (triadGBs for MemoryBandwidth, the one the
+    /// fleet is compared by), then the others in their order, as many as fit.
+    /// </summary>
+    public static string Figures(object? values, string? benchmark) => Figures(values, 30, Sentinel.Benchmarks.BenchmarkHeadline.Of(benchmark)?.Value);
+
     /// <summary>A benchmark's first figures as "triadGBs 12.3, readGBs 14.1": as many whole ones (up to four) as fit in <paramref name="width"/>.</summary>
-    public static string Figures(object? values, int width)
+    public static string Figures(object? values, int width) => Figures(values, width, null);
+
+    private static string Figures(object? values, int width, string? first)
     {
         if ((values is System.Management.Automation.PSObject pso ? pso.BaseObject : values) is not System.Collections.IDictionary figures || figures.Count == 0)
         {
             return "-";
         }
+        var entries = new List<System.Collections.DictionaryEntry>(figures.Count);
+        for (var e = figures.GetEnumerator(); e.MoveNext();)
+        {
+            entries.Add(e.Entry); // IDictionaryEnumerator: a generic dictionary enumerates KeyValuePairs otherwise
+        }
+        var ordered = entries.OrderBy(f => string.Equals(f.Key?.ToString(), first, StringComparison.Ordinal) ? 0 : 1); // stable: the rest keep their order
         var text = new System.Text.StringBuilder();
         int shown = 0;
-        foreach (System.Collections.DictionaryEntry figure in figures)
+        foreach (var figure in ordered)
         {
             var piece = $"{figure.Key} {(ToDouble(figure.Value) is { } v ? Number(v) : "-")}";
             if (shown == 4 || (shown > 0 && text.Length + 2 + piece.Length > width))

@@ -326,6 +326,9 @@ public class LocalBenchmarkTests : IClassFixture<ModuleTests.Session>
         Assert.Equal("copyGBs 11.2, scaleGBs 10.9, addGBs 12.1, triadGBs 12.3", _ps.Invoke(script + "[Sentinel.PowerShell.Format]::Figures($v, 80)")[0].ToString());
         Assert.Equal("latencyNs 0.482, iops 211194, exitCode 0", _ps.Invoke("[Sentinel.PowerShell.Format]::Figures([ordered]@{ latencyNs = 0.4821; iops = 211194.2; exitCode = 0 }, 80)")[0].ToString());
         Assert.Equal("-", _ps.Invoke("[Sentinel.PowerShell.Format]::Figures($null)")[0].ToString());
+        // In the result table the headline figure, the one machines are compared by, comes first.
+        Assert.Equal("triadGBs 12.3, copyGBs 11.2", _ps.Invoke(script + "[Sentinel.PowerShell.Format]::Figures($v, 'MemoryBandwidth')")[0].ToString());
+        Assert.Equal("copyGBs 11.2, scaleGBs 10.9", _ps.Invoke(script + "[Sentinel.PowerShell.Format]::Figures($v, 'Command')")[0].ToString());
     }
 
     [Fact]
