@@ -137,6 +137,27 @@ public class ForgetMachineTests
         Assert.DoesNotContain(audit, e => e.Action == "machine-delete");
     }
 
+    [Fact]
+    public async Task A_removed_machines_open_alert_resolves_and_stays_in_the_alert_history()
+    {
+        using var dir = new TempDir();
+        await using var master = MasterServer.Start(new MasterOptions { Port = 0, DataPath = dir.Path, AlertHoldOff = TimeSpan.Zero });
+        var rule = await Api.Post(master.Url, "api/alerts/rules", """{"id":"mem-any","name":"Memory used","metric":"memory","threshold":0.5}""");
+        Assert.Equal(HttpStatusCode.Created, rule.StatusCode);
+        await using var agent = JobTests.Agent(master.Url, "forget-alerted");
+        agent.Start();
+        async Task<Alert?> Alert() => (await Http.GetFromJsonAsync(new Uri(master.Url, "api/alerts"), SentinelJsonContext.Default.ListAlert))!
+            .SingleOrDefault(a => a.RuleId == "mem-any" && a.Machine == "forget-alerted");
+        await Wait.Until(async () => (await Alert())?.State == AlertState.Firing, TimeSpan.FromSeconds(30), "the memory rule fires on the agent");
+        await agent.StopAsync();
+        await Wait.Until(async () => (await Api.Machine(master.Url, "forget-alerted"))?.Status == MachineStatus.Offline, TimeSpan.FromSeconds(20), "the machine is offline");
+        Assert.Equal(AlertState.Firing, (await Alert())!.State); // an offline machine's figure is not measurable: it stays open
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Delete(master.Url, "forget-alerted")).StatusCode);
+        await Wait.Until(async () => (await Alert())?.State == AlertState.Resolved, TimeSpan.FromSeconds(30), "the alert resolves once the machine is removed");
+        Assert.Empty(await Http.GetFromJsonAsync(new Uri(master.Url, "api/alerts?state=open"), SentinelJsonContext.Default.ListAlert) ?? []);
+    }
+
     private static MachineSample Sample(DateTimeOffset t) => new()
     {
         Timestamp = t,
