@@ -11,6 +11,7 @@
     FormatsToProcess     = @('Sentinel.format.ps1xml')
     CmdletsToExport      = @(
         'Get-SentinelMachine'
+        'Remove-SentinelMachine'
         'Get-SentinelMetric'
         'Start-SentinelMaster'
         'Stop-SentinelMaster'

@@ -48,6 +48,11 @@ internal sealed class Api(MasterContext ctx)
                     return;
             }
         }
+        if (req.Method == "DELETE" && parts is ["api", "machines", var forget])
+        {
+            await DeleteMachine(http, who, forget, ct).ConfigureAwait(false);
+            return;
+        }
         if (req.Method != "GET" && req.Method != "HEAD")
         {
             await Error(http, 405, "method-not-allowed", $"{req.Method} is not allowed on {path}").ConfigureAwait(false);
@@ -690,6 +695,44 @@ internal sealed class Api(MasterContext ctx)
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// DELETE /api/machines/{name}: forgets an offline machine and its history (samples, roll-ups, boots, connections);
+    /// benchmark results, alerts (its open ones resolve) and the audit log name machines by name and stay. Audited.
+    /// </summary>
+    private async Task DeleteMachine(HttpContext http, Auth.Principal who, string name, CancellationToken ct)
+    {
+        var (outcome, stored) = ctx.Fleet.TryRemove(name, ctx.Store.TryForget);
+        switch (outcome)
+        {
+            case FleetState.Removal.NotFound:
+                await NotFound(http, name).ConfigureAwait(false);
+                return;
+            case FleetState.Removal.Online:
+                await Error(http, 409, "machine-online",
+                    $"machine '{name}' is online (its agent is connected): stop its agent first (Stop-SentinelAgent, or end the job that runs it), then remove it once it shows offline").ConfigureAwait(false);
+                return;
+            case FleetState.Removal.QueueFull:
+                await Error(http, 503, "store-busy", "the master's write queue is full; try again in a moment").ConfigureAwait(false);
+                return;
+        }
+        var remote = http.Request.RemoteEndPoint?.ToString();
+        try
+        {
+            await stored!.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Gone from the fleet, but its rows may still be on disk (the store gave up): the next start lists it again.
+            ctx.Commands.Audit.Add(who, remote, "machine-delete", null, [name], "DELETE /api/machines/" + name, "failed", e.Message, []);
+            await Error(http, 500, "store-failed", $"machine '{name}' could not be removed from the database: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+        ctx.Commands.Audit.Add(who, remote, "machine-delete", null, [name], "DELETE /api/machines/" + name, "accepted",
+            "its samples, roll-ups and connection history were deleted; benchmark results kept", []);
+        ctx.Log($"machine '{name}' removed by {who.Name}");
+        await http.RespondAsync(204, "text/plain", ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
     }
 
     private Task NotFound(HttpContext http, string name)

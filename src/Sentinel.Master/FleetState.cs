@@ -132,6 +132,66 @@ internal sealed class FleetState
     }
 
     private readonly Dictionary<string, (string HostId, AgentConnection Connection)> _claims = new(StringComparer.Ordinal);
+    // Names forgotten since the last viewer tick: the viewers drop them, the alert engine resolves their alerts.
+    private readonly List<string> _removed = [];
+
+    /// <summary>What <see cref="TryRemove"/> found.</summary>
+    public enum Removal { Removed, NotFound, Online, QueueFull }
+
+    /// <summary>
+    /// Forgets an offline machine: takes it out of the fleet and hands its store id to <paramref name="forget"/>, which
+    /// queues the deletion of its rows (null: the store's queue is full, nothing is removed). Refused while an agent holds
+    /// the name or is saying hello with it, or while the machine is online. Both happen under the lock, so a hello for the
+    /// same name that comes later is queued to the store after the deletion and makes a new machine.
+    /// </summary>
+    public (Removal Outcome, Task? Stored) TryRemove(string name, Func<long, Task?> forget)
+    {
+        lock (Lock)
+        {
+            if (!_byName.TryGetValue(name, out var e)) return (Removal.NotFound, null);
+            if (e.Connection is not null || e.Status == MachineStatus.Online || _claims.ContainsKey(name)) return (Removal.Online, null);
+            if (forget(e.Id) is not { } stored) return (Removal.QueueFull, null);
+            _byName.Remove(name);
+            _removed.Add(name);
+            return (Removal.Removed, stored);
+        }
+    }
+
+    /// <summary>The store forgot these machines (silent past the roll-ups' retention); an entry that is no longer that row (a new hello made a new one) stays.</summary>
+    public void Forgotten(IReadOnlyList<(long Id, string Name)> machines)
+    {
+        lock (Lock)
+        {
+            foreach (var (id, name) in machines)
+            {
+                if (_byName.TryGetValue(name, out var e) && e.Id == id && e.Connection is null)
+                {
+                    _byName.Remove(name);
+                    _removed.Add(name);
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether an agent holds machine <paramref name="id"/> now (connected) or is saying hello with its name: the store must not forget it.</summary>
+    public bool InUse(long id, string name)
+    {
+        lock (Lock)
+        {
+            return _claims.ContainsKey(name) || (_byName.TryGetValue(name, out var e) && e.Id == id && (e.Connection is not null || e.Status == MachineStatus.Online));
+        }
+    }
+
+    /// <summary>Names removed since the last call, for the viewers and the alert engine.</summary>
+    public List<string> TakeRemoved()
+    {
+        lock (Lock)
+        {
+            var list = _removed.ToList();
+            _removed.Clear();
+            return list;
+        }
+    }
 
     /// <summary>
     /// Reserves a name for an agent whose hello is being registered. Refused when a live agent (or another
@@ -179,7 +239,8 @@ internal sealed class FleetState
         lock (Lock)
         {
             _claims.Remove(hello.Name);
-            if (!_byName.TryGetValue(hello.Name, out var e))
+            // A different id: the store forgot the old machine (and its row) after this entry was made; this is a new one.
+            if (!_byName.TryGetValue(hello.Name, out var e) || e.Id != reg.MachineId)
             {
                 _byName[hello.Name] = e = new MachineEntry { Id = reg.MachineId, Name = hello.Name, Inventory = hello.Inventory };
             }

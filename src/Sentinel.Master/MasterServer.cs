@@ -33,6 +33,8 @@ public sealed class MasterServer : IAsyncDisposable
     {
         Url = url;
         var fleet = new FleetState(time, options.OfflineAfterIntervals, store.LoadMachines());
+        store.MachinesForgotten = fleet.Forgotten;
+        store.MachineInUse = fleet.InUse;
         // Users and tokens first: a first start hashes a new admin password (slow on purpose), before any timer runs.
         var auth = Auth.AuthService.Open(store, options, time, line => options.Log?.Invoke(line));
         MasterContext? ctx = null;

@@ -129,13 +129,15 @@ internal sealed class ViewerHub : IAsyncDisposable
             }
             ctx.Jobs.Tick();
             ctx.Commands.Tick();
+            var removed = ctx.Fleet.TakeRemoved();
+            ctx.Alerts.ForgetMachines(removed);
             var changes = ctx.Fleet.TakeChanges(ctx.Source);
             var jobs = ctx.Jobs.TakeChanges();
             // Alerts are judged on what changed this tick (new samples, machines gone offline or back), plus time-driven steps.
             ctx.Alerts.Evaluate(ctx.Fleet.AlertFacts(changes.Select(c => c.Name)), () => ctx.Fleet.AlertFacts(null));
             var alerts = ctx.Alerts.TakeChanges();
-            if (changes.Count == 0 && jobs.Count == 0 && alerts.Count == 0) return;
-            var frame = Frames.Write(MessageTypes.Update, new FleetUpdate { Machines = changes, Jobs = jobs, Alerts = alerts }, SentinelJsonContext.Default.FleetUpdate);
+            if (changes.Count == 0 && jobs.Count == 0 && alerts.Count == 0 && removed.Count == 0) return;
+            var frame = Frames.Write(MessageTypes.Update, new FleetUpdate { Removed = removed.Count > 0 ? removed : null, Machines = changes, Jobs = jobs, Alerts = alerts }, SentinelJsonContext.Default.FleetUpdate);
             Viewer[] viewers;
             lock (_viewers) viewers = _viewers.ToArray();
             foreach (var v in viewers) v.Enqueue(frame);

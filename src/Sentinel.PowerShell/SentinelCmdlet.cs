@@ -115,10 +115,11 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>The connected master (alerts live there); a terminating error when the session has none.</summary>
-    protected Fleet.RemoteFleet ConnectedMaster()
+    /// <param name="what">What only a master keeps, for the message: "Alerts are kept".</param>
+    protected Fleet.RemoteFleet ConnectedMaster(string what = "Alerts are kept")
     {
         if (Session.Connected is { } master) return master;
-        ThrowTerminatingError(Error("NoMaster", ErrorCategory.InvalidOperation, null, "Alerts are kept by a master, and this session is connected to none.",
+        ThrowTerminatingError(Error("NoMaster", ErrorCategory.InvalidOperation, null, what + " by a master, and this session is connected to none.",
             "Start-SentinelMaster, or Connect-SentinelMaster -Url http://HOST:PORT."));
         return null!;
     }
@@ -150,6 +151,7 @@ public abstract class SentinelCmdlet : PSCmdlet, IDisposable
             "JobNotFound" => (ErrorCategory.ObjectNotFound, "Get-SentinelBenchmarkResult lists the results and their JobIds."),
             "AlertNotFound" => (ErrorCategory.ObjectNotFound, "Get-SentinelAlert -State Open lists the open alerts and their Ids."),
             "AlertRuleNotFound" => (ErrorCategory.ObjectNotFound, "Get-SentinelAlertRule lists the rules and their Ids."),
+"MachineOnline" => (ErrorCategory.ResourceBusy, "Stop its agent first (Stop-SentinelAgent, or end the job that runs it); once Get-SentinelMachine shows it Offline, remove it."),
             "AlertRuleExists" => (ErrorCategory.ResourceExists, "Choose another -Id, or change that rule with Set-SentinelAlertRule."),
             "Unauthorized" => (ErrorCategory.PermissionDenied, "Connect with the right credentials."),
             _ => (ErrorCategory.ProtocolError, "Check that the URL is a Sentinel master of the same version."),

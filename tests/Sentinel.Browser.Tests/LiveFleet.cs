@@ -17,6 +17,7 @@ public sealed class LiveFleet : IAsyncDisposable
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private readonly string _data = Directory.CreateTempSubdirectory("sentinel-page-").FullName;
     private readonly List<SentinelAgent> _agents = [];
+    private readonly Dictionary<string, SentinelAgent> _byName = [];
 
     public MasterServer Master { get; }
     public Uri Url => Master.Url;
@@ -45,8 +46,20 @@ public sealed class LiveFleet : IAsyncDisposable
             Master = Url, Name = name, HostId = "host-" + name, Interval = interval, AllowCommands = allowCommands ?? [],
             ReconnectBase = TimeSpan.FromMilliseconds(200), ReconnectCap = TimeSpan.FromSeconds(2),
         }, new SimSource(name));
-        lock (_agents) _agents.Add(agent);
+        lock (_agents)
+        {
+            _agents.Add(agent);
+            _byName[name] = agent;
+        }
         agent.Start();
+    }
+
+    /// <summary>Stops the agent named <paramref name="name"/> (it says goodbye: its machine goes offline at once).</summary>
+    public Task StopAgentAsync(string name)
+    {
+        SentinelAgent agent;
+        lock (_agents) agent = _byName[name];
+        return agent.StopAsync();
     }
 
     public async Task<List<Machine>> MachinesAsync()

@@ -105,6 +105,34 @@ public sealed class LivePageTests(Chromium chromium, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task A_machine_removed_through_the_API_leaves_the_table_and_the_charts_without_a_reload()
+    {
+        await using var fleet = await LiveFleet.StartAsync(Three);
+        await using var w = await chromium.NewPageAsync();
+        await OpenAsync(w, fleet.Url);
+        await WaitForAsync(w, "n => document.querySelectorAll('#machines-body tr').length === n", Three.Length);
+        await WaitForAsync(w, "() => { const d = document.getElementById('chart-cpu').data; return d && d.length === 3; }");
+
+        await fleet.StopAgentAsync("charlie");
+        await WaitForAsync(w, "() => document.getElementById('stat-online').querySelector('.v').textContent === '2'");
+        Assert.Equal(Three, await TableNamesAsync(w)); // offline, still listed
+        await w.Page.EvaluateAsync("() => { window.notReloaded = true; }");
+        var snapshots = await w.Page.EvaluateAsync<int>("() => window.sentinelPage.snapshots");
+
+        using var http = new HttpClient();
+        var removed = await http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, new Uri(fleet.Url, "api/machines/charlie")) { Headers = { { "X-Sentinel-Request", "1" } } });
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, removed.StatusCode);
+
+        await WaitForAsync(w, "() => document.querySelectorAll('#machines-body tr').length === 2");
+        Assert.Equal(["alpha", "bravo"], await TableNamesAsync(w));
+        await WaitForAsync(w, "() => document.getElementById('chart-cpu').data.every(t => t.name !== 'charlie')");
+        Assert.True(await w.Page.EvaluateAsync<bool>("() => window.notReloaded === true"), "the page reloaded");
+        Assert.Equal(snapshots, await w.Page.EvaluateAsync<int>("() => window.sentinelPage.snapshots")); // an update did it, not a new snapshot
+        Assert.DoesNotContain("charlie", await w.Page.TextContentAsync("#machines-body"));
+        NoErrors(w);
+    }
+
+    [Fact]
     public async Task Run_on_all_machines_through_the_page_shows_a_result_for_every_machine_side_by_side()
     {
         await using var fleet = await LiveFleet.StartAsync(Three);

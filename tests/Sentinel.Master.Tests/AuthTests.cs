@@ -222,6 +222,12 @@ public sealed class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
         var r = await Http.SendAsync(forged);
         Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
         Assert.Contains("csrf", await r.Content.ReadAsStringAsync());
+        // Removing a machine deletes its history: the same rule holds for DELETE.
+        var forgedDelete = new HttpRequestMessage(HttpMethod.Delete, new Uri(_master.Url, "api/machines/nosuch"));
+        forgedDelete.Headers.TryAddWithoutValidation("Cookie", cookie);
+        r = await Http.SendAsync(forgedDelete);
+        Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        Assert.Contains("csrf", await r.Content.ReadAsStringAsync());
 
         var fromElsewhere = new HttpRequestMessage(HttpMethod.Post, new Uri(_master.Url, "api/tokens")) { Content = new StringContent("""{"name":"x","kind":"api","role":"admin"}""", Encoding.UTF8, "application/json") };
         fromElsewhere.Headers.TryAddWithoutValidation("Cookie", cookie);

@@ -188,7 +188,11 @@ public class ProtocolDocTests
         var alertUpdate = Assert.Single(fleetUpdates, u => u.Alerts.Count > 0);
         Assert.Equal((AlertState.Firing, "cpu-high"), (Assert.Single(alertUpdate.Alerts).State, alertUpdate.Alerts[0].RuleId));
         Assert.True(alertUpdate.Alerts[0].FiredValue > alertUpdate.Alerts[0].Threshold);
-        var updates = fleetUpdates.Where(u => u.Jobs.Count == 0 && u.Alerts.Count == 0).Select(u => Assert.Single(u.Machines)).ToList();
+        var removal = Assert.Single(fleetUpdates, u => u.Removed is not null);
+        Assert.Equal(["job-4242"], removal.Removed);
+        Assert.Empty(removal.Machines);
+        Assert.All(fleetUpdates.Where(u => u != removal), u => Assert.Null(u.Removed)); // left out when none were removed
+        var updates = fleetUpdates.Where(u => u.Jobs.Count == 0 && u.Alerts.Count == 0 && u.Removed is null).Select(u => Assert.Single(u.Machines)).ToList();
         Assert.Equal(3, updates.Count);
         Assert.Contains(updates, u => u.Machine is not null && u.Sample is null && u.Status == MachineStatus.Online);
         Assert.Contains(updates, u => u.Sample is not null && u.Machine is null);
@@ -350,8 +354,8 @@ public class ProtocolDocTests
         Assert.Contains(series, x => x.StepSeconds == 1 && x.Points.Count == 2 && x.Points.All(p => p.Machine == "node02" && p.Samples == 1));
         Assert.Contains(series, x => x.StepSeconds == 60 && x.Points.Select(p => p.Samples).SequenceEqual(new[] { 6, 60 }));
 
-        Assert.Equal(2, errors.Count);
-        Assert.All(errors, e => Assert.Equal("bad-parameter", e.Code));
+        Assert.Equal(["bad-parameter", "bad-parameter", "machine-online"], errors.Select(e => e.Code).Order());
+        Assert.Contains("stop its agent first", errors.Single(e => e.Code == "machine-online").Message);
 
         // The job as POST /api/jobs answers it, and the same job finished, with the agent's result.
         Assert.Equal(2, jobs.Count);

@@ -95,7 +95,7 @@ public sealed class AuditEntry
     public string? Role { get; init; }
     /// <summary>Where from (the client's address).</summary>
     public string? Remote { get; init; }
-    /// <summary>"command" (POST /api/commands) or "command-benchmark" (the Command benchmark as a job).</summary>
+    /// <summary>"command" (POST /api/commands), "command-benchmark" (the Command benchmark as a job) or "machine-delete" (DELETE /api/machines/{name}).</summary>
     public required string Action { get; init; }
     /// <summary>The command run's or job's id, when one was made.</summary>
     public string? Ref { get; init; }

@@ -305,6 +305,14 @@ public sealed class RemoteFleet : IFleet
     public Task<AlertRule> UpdateAlertRuleAsync(AlertRule rule, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Put, "api/alerts/rules/" + Uri.EscapeDataString(rule.Id), JsonSerializer.Serialize(rule, SentinelJsonContext.Default.AlertRule), SentinelJsonContext.Default.AlertRule, cancellationToken);
 
+    /// <summary>
+    /// Forgets an offline machine on the master (DELETE /api/machines/{name}; admin): its samples, roll-ups and connection
+    /// history. Benchmark results and the audit log stay. Throws <see cref="FleetException"/>: MachineOnline while its agent
+    /// is connected, MachineNotFound for a name the master does not know.
+    /// </summary>
+    public Task RemoveMachineAsync(string name, CancellationToken cancellationToken = default)
+        => SendAsync<object>(HttpMethod.Delete, "api/machines/" + Uri.EscapeDataString(name), null, null, cancellationToken);
+
     public Task RemoveAlertRuleAsync(string id, CancellationToken cancellationToken = default)
         => SendAsync<object>(HttpMethod.Delete, "api/alerts/rules/" + Uri.EscapeDataString(id), null, null, cancellationToken);
 
@@ -403,6 +411,7 @@ public sealed class RemoteFleet : IFleet
                     HttpStatusCode.NotFound when code == "alert-not-found" => "AlertNotFound",
                     HttpStatusCode.NotFound when code == "rule-not-found" => "AlertRuleNotFound",
                     HttpStatusCode.Conflict when code == "rule-exists" => "AlertRuleExists",
+                    HttpStatusCode.Conflict when code == "machine-online" => "MachineOnline",
                     HttpStatusCode.BadRequest => "BadRequest",
                     HttpStatusCode.Conflict when code == "no-machines" => "NoMachines",
                     HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => "Unauthorized",

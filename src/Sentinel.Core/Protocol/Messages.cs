@@ -197,6 +197,11 @@ public sealed class Snapshot
 /// <summary>What changed since the last update: new samples, status changes, new machines, jobs that moved.</summary>
 public sealed class FleetUpdate
 {
+    /// <summary>
+    /// Machines the master forgot since the last update (DELETE /api/machines/{name}, or silent past the roll-ups' retention).
+    /// Applied before <see cref="Machines"/>: a name removed and back in one update is a new machine. Left out when empty.
+    /// </summary>
+    public List<string>? Removed { get; set; }
     public List<MachineUpdate> Machines { get; init; } = [];
     /// <summary>Jobs whose state, progress or results changed, each whole.</summary>
     public List<BenchmarkJob> Jobs { get; init; } = [];

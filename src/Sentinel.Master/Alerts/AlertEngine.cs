@@ -177,6 +177,31 @@ internal sealed class AlertEngine
         }
     }
 
+    /// <summary>
+    /// Machines the master forgot (removed, or silent past the roll-ups' retention): their open alerts resolve, without
+    /// actions (nothing about a machine changed), and stay in the history like any resolved alert; their tracks go.
+    /// </summary>
+    public void ForgetMachines(IReadOnlyCollection<string> names)
+    {
+        if (names.Count == 0) return;
+        var gone = new HashSet<string>(names, StringComparer.Ordinal);
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var key in _tracks.Keys.Where(k => gone.Contains(k.Machine)).ToList())
+            {
+                if (_tracks[key].Open is { } a)
+                {
+                    a.State = AlertState.Resolved;
+                    a.ResolvedAt = a.ChangedAt = now;
+                    Changed(a);
+                }
+                _tracks.Remove(key);
+            }
+            foreach (var name in gone) _lastFacts.Remove(name);
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- evaluation
 
     /// <summary>

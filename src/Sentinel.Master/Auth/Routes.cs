@@ -20,6 +20,7 @@ internal static class Routes
         new("GET", "/api/machines/{name}", Role.Viewer, "one machine"),
         new("GET", "/api/machines/{name}/metrics", Role.Viewer, "a machine's history"),
         new("GET", "/api/machines/{name}/connections", Role.Viewer, "a machine's connection history"),
+        new("DELETE", "/api/machines/{name}", Role.Admin, "forget an offline machine: its samples, roll-ups and connection history (benchmark results, alerts and the audit log stay; audited)"),
         new("GET", "/api/fleet/history", Role.Viewer, "every machine's figures on one grid"),
         new("GET", "/api/benchmarks", Role.Viewer, "the benchmark catalog"),
         new("GET", "/api/jobs", Role.Viewer, "benchmark jobs"),
@@ -69,6 +70,7 @@ internal static class Routes
             ["api", "auth"] or ["api", "login"] or ["api", "logout"] => Role.None,
             ["api", "users", ..] or ["api", "tokens", ..] or ["api", "commands", ..] or ["api", "audit", ..] => Role.Admin,
             ["api", "alerts", "rules", ..] when method is not ("GET" or "HEAD") => Role.Admin,
+            ["api", "machines", ..] when method is "DELETE" => Role.Admin,
             _ when method is "GET" or "HEAD" => Role.Viewer,
             _ => Role.Operator,
         };

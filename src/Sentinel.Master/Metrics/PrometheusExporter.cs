@@ -28,7 +28,10 @@ internal static class PrometheusExporter
     public static ReadOnlyMemory<byte> Render(MasterContext ctx)
     {
         var w = new PrometheusWriter();
-        WriteFleet(w, ctx.Fleet.ExportView(), ctx.Jobs.LatestResults());
+        var machines = ctx.Fleet.ExportView();
+        // Results of removed machines stay in the API, but not as series: a job-named machine's series end when it goes.
+        var known = new HashSet<string>(machines.Select(m => m.Name), StringComparer.Ordinal);
+        WriteFleet(w, machines, ctx.Jobs.LatestResults().Where(r => known.Contains(r.Machine)).ToList());
         Master(w, ctx);
         return w.Utf8;
     }

@@ -55,6 +55,12 @@ internal sealed class RecentFigures
         get { lock (_lock) return _byMachine.Count; }
     }
 
+    /// <summary>Drops a forgotten machine's ring. Nothing of it is in SQLite either, so ranges it covered stay answerable from here.</summary>
+    public void Remove(long machine)
+    {
+        lock (_lock) _byMachine.Remove(machine);
+    }
+
     /// <summary>
     /// Adds committed samples (machine, time in ms, the five figures with GPU possibly null). Once a minute of
     /// <paramref name="nowMs"/> (the master's clock, not the agents'), drops the rings of machines with no sample

@@ -19,7 +19,8 @@ public sealed partial class SampleStore
     private static void SaveConnection(SqliteConnection write, ConnectionWork c)
     {
         using var cmd = write.CreateCommand();
-        cmd.CommandText = "INSERT INTO connections (machine_id, t, event, remote, detail) VALUES (@m, @t, @e, @r, @d)";
+        // A machine forgotten since the event was queued (an agent's disconnect racing DELETE /api/machines) gets no row.
+        cmd.CommandText = "INSERT INTO connections (machine_id, t, event, remote, detail) SELECT @m, @t, @e, @r, @d WHERE EXISTS (SELECT 1 FROM machines WHERE id = @m)";
         cmd.Parameters.AddWithValue("@m", c.MachineId);
         cmd.Parameters.AddWithValue("@t", c.T);
         cmd.Parameters.AddWithValue("@e", c.Event);

@@ -225,6 +225,8 @@ public sealed partial class SampleStore : IAsyncDisposable
             long batchWritten = 0, batchDuplicates = 0; // counted once the transaction commits
             bool inTransaction = false;
             _committed.Clear();
+            _forgotten.Clear();
+            var forgets = new List<ForgetWork>();
             try
             {
                 if (_options.FailCommits?.Invoke() == true)
@@ -294,6 +296,10 @@ public sealed partial class SampleStore : IAsyncDisposable
                         case AlertWork aw:
                             SaveAlert(_write, aw);
                             break;
+                        case ForgetWork fw:
+                            Forget(fw.MachineId);
+                            forgets.Add(fw);
+                            break;
                     }
                 }
                 foreach (var (boot, seq) in bootMax)
@@ -341,7 +347,7 @@ public sealed partial class SampleStore : IAsyncDisposable
                     {
                         case RegisterWork r: r.Done.TrySetException(e); break;
                         case FlushWork f: f.Done.TrySetResult(); break;
-                        case JobWork or ConnectionWork or AlertWork:
+                        case JobWork or ConnectionWork or AlertWork or ForgetWork:
                             // No agent holds these to send again: keep them for a later commit (a disk may stay full for
                             // a while) unless the item itself seems to be what fails.
                             if (work.Attempts < (e is SqliteException ? 10_000 : 3) && _queue.Writer.TryWrite(work with { Attempts = work.Attempts + 1 }))
@@ -349,6 +355,7 @@ public sealed partial class SampleStore : IAsyncDisposable
                                 break;
                             }
                             _log($"store: gave up on {work.GetType().Name} after {work.Attempts + 1} failed commits: {e.Message}");
+                            (work as ForgetWork)?.Done.TrySetException(e);
                             break;
                         case SampleWork sw:
                             _poisoned.Add(sw.BootRow);
@@ -375,6 +382,12 @@ public sealed partial class SampleStore : IAsyncDisposable
             foreach (var ((ack, boot), seq) in acks)
             {
                 ack.Stored(boot, seq);
+            }
+            // Before this batch's hellos are answered: a name forgotten and said hello again in one batch is a new machine.
+            if (_forgotten.Count > 0) MachinesForgotten?.Invoke(_forgotten.ToList());
+            foreach (var f in forgets)
+            {
+                f.Done.TrySetResult();
             }
             foreach (var (work, result) in registrations)
             {
@@ -431,7 +444,8 @@ public sealed partial class SampleStore : IAsyncDisposable
         up.CommandText = """
             INSERT INTO machines (name, host_id, agent_version, inventory, tags, interval, first_seen)
             VALUES (@n, @h, @v, @inv, @tags, @i, @now)
-            ON CONFLICT (name) DO UPDATE SET host_id = @h, agent_version = @v, inventory = @inv, tags = @tags, interval = @i
+            ON CONFLICT (name) DO UPDATE SET host_id = @h, agent_version = @v, inventory = @inv, tags = @tags, interval = @i,
+                last_seen = max(coalesce(last_seen, 0), @now)
             RETURNING id
             """;
         up.Parameters.AddWithValue("@n", r.Name);
@@ -487,6 +501,7 @@ public sealed partial class SampleStore : IAsyncDisposable
             del.ExecuteNonQuery();
         }
         DeleteOldAuditAndAlerts(now);
+        ForgetSilentMachines(now);
 
         using (var latest = _write.CreateCommand())
         {

@@ -5,7 +5,10 @@ public sealed record StoreOptions
 {
     /// <summary>Raw samples (one per agent interval) are kept this long (48 h by default; keep at least 24 h).</summary>
     public TimeSpan RawRetention { get; init; } = TimeSpan.FromHours(48);
-    /// <summary>One-minute roll-ups (average and maximum per minute) are kept this long.</summary>
+    /// <summary>
+    /// One-minute roll-ups (average and maximum per minute) and connection history are kept this long. A machine silent
+    /// for longer (no sample, no hello) has no history left: the maintenance pass forgets it, as DELETE /api/machines/{name} would.
+    /// </summary>
     public TimeSpan RollupRetention { get; init; } = TimeSpan.FromDays(35);
     /// <summary>
     /// Audit-log entries (who ran what where, table audit) are kept this long (365 days by default: audit trails are

@@ -309,11 +309,20 @@
     if (m.latest) pushSample(m.name, m.latest);
   }
 
+  /** A machine the master no longer knows (removed, or forgotten after the roll-ups' retention): its row, line and selection go. */
+  function forgetMachine(name) {
+    machines.delete(name);
+    series.delete(name);
+    selected.delete(name);
+    inventoryDirty = true;
+    chartsDirty = true;
+  }
+
   function applySnapshot(data) {
     page.snapshots++;
     const names = new Set();
     for (const m of data.machines || []) { names.add(m.name); upsertMachine(m); }
-    for (const name of [...machines.keys()]) if (!names.has(name)) machines.delete(name);
+    for (const name of [...machines.keys()]) if (!names.has(name)) forgetMachine(name);
     for (const j of data.jobs || []) jobs.set(j.id, j);
     if (Array.isArray(data.alerts)) {
       // The snapshot lists what is open now: any other open one we held has changed meanwhile; drop it (resolved ones stay as history).
@@ -328,6 +337,8 @@
 
   function applyUpdate(data) {
     page.updates++;
+    // Removals first: a name removed and back in one update is a new machine.
+    for (const name of data.removed || []) forgetMachine(name);
     for (const u of data.machines || []) {
       let m = machines.get(u.name);
       if (u.machine) {

@@ -52,7 +52,7 @@ public sealed class StartSentinelMasterCommand : SentinelCmdlet
     [DurationTransformation]
     public TimeSpan? RawRetention { get; set; }
 
-    /// <summary>One-minute roll-ups and connection history are kept this long (default 35 days; no shorter than RawRetention).</summary>
+    /// <summary>One-minute roll-ups and connection history are kept this long (default 35 days; no shorter than RawRetention); a machine offline for longer is forgotten.</summary>
     [Parameter]
     [DurationTransformation]
     public TimeSpan? RollupRetention { get; set; }
