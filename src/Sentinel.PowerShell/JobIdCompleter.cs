@@ -13,8 +13,6 @@ namespace Sentinel.PowerShell;
 /// </summary>
 public sealed class JobIdCompleter : IArgumentCompleter
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
-
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
@@ -23,13 +21,7 @@ public sealed class JobIdCompleter : IArgumentCompleter
             return [];
         }
         var typed = (wordToComplete ?? "").Trim('\'', '"');
-        IReadOnlyList<BenchmarkResult> results;
-        using var patience = new CancellationTokenSource(Patience);
-        try
-        {
-            results = master.GetBenchmarkResultsAsync(new ResultQuery(Last: 1000), patience.Token).GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is FleetException or OperationCanceledException or HttpRequestException)
+        if (MachineNameCompleter.Ask(token => master.GetBenchmarkResultsAsync(new ResultQuery(Last: 1000), token)) is not { } results)
         {
             return [];
         }

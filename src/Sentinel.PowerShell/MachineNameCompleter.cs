@@ -28,19 +28,30 @@ public sealed class MachineNameCompleter : IArgumentCompleter
                 ? [Result(name, "This machine (no master connected)")]
                 : [];
         }
-        IReadOnlyList<Machine> machines;
-        using var patience = new CancellationTokenSource(Patience);
-        try
-        {
-            machines = master.GetMachinesAsync(new MachineQuery([typed + "*"]), patience.Token).GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is FleetException or OperationCanceledException or HttpRequestException)
+        if (Ask(token => master.GetMachinesAsync(new MachineQuery([typed + "*"]), token)) is not { } machines)
         {
             return [];
         }
         return machines.OrderBy(m => m.Name, StringComparer.OrdinalIgnoreCase)
             .Select(m => Result(m.Name, $"{m.Name}: {m.Status}, {master.Description}"))
             .ToList();
+    }
+
+    /// <summary>
+    /// What the master answers within <see cref="Patience"/>, or null: a master that is slow, gone or refusing completes
+    /// nothing rather than hanging the prompt or printing an error into it.
+    /// </summary>
+    internal static T? Ask<T>(Func<CancellationToken, Task<T>> question) where T : class
+    {
+        using var patience = new CancellationTokenSource(Patience);
+        try
+        {
+            return question(patience.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is FleetException or OperationCanceledException or HttpRequestException)
+        {
+            return null;
+        }
     }
 
     private static CompletionResult Result(string name, string tooltip) => new(Quote(name), name, CompletionResultType.ParameterValue, tooltip);

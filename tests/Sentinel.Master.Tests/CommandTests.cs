@@ -254,12 +254,7 @@ public class CommandTests : MasterPerTest
     public async Task A_hand_driven_agent_gets_the_command_frame_and_the_master_takes_only_what_fits()
     {
         await using var peer = await RawPeer.ConnectAsync(_master.Url);
-        var hello = RawPeer.HelloFor("raw1");
-        await peer.SendHello(new Protocol.Hello
-        {
-            Name = hello.Name, BootId = hello.BootId, HostId = hello.HostId, AgentVersion = hello.AgentVersion, Inventory = hello.Inventory,
-            Capabilities = [Protocol.Capabilities.Commands],
-        });
+        await peer.SendHello(RawPeer.HelloFor("raw1", commands: true));
         Assert.NotNull(await peer.ReceiveType(Protocol.MessageTypes.Welcome));
         await peer.SendSamples(1);
         await Online("raw1");

@@ -86,12 +86,7 @@ public class LongPollTests : MasterPerTest
     {
         // The end of a part takes a sequence number: a caller that saw the answer before it is told at once, not left waiting.
         await using var peer = await RawPeer.ConnectAsync(_master.Url);
-        var hello = RawPeer.HelloFor("lp2");
-        await peer.SendHello(new Protocol.Hello
-        {
-            Name = hello.Name, BootId = hello.BootId, HostId = hello.HostId, AgentVersion = hello.AgentVersion, Inventory = hello.Inventory,
-            Capabilities = [Protocol.Capabilities.Commands],
-        });
+        await peer.SendHello(RawPeer.HelloFor("lp2", commands: true));
         Assert.NotNull(await peer.ReceiveType(Protocol.MessageTypes.Welcome));
         await peer.SendSamples(1);
         await peer.ExpectAck(1);

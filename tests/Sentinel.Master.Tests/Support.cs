@@ -150,11 +150,11 @@ internal sealed class RawPeer : IAsyncDisposable
         return peer;
     }
 
-    public static Hello HelloFor(string name, string host = "host-a", string? token = null, double interval = 1, bool benchmarks = false) => new()
+    public static Hello HelloFor(string name, string host = "host-a", string? token = null, double interval = 1, bool benchmarks = false, bool commands = false) => new()
     {
         Name = name, Token = token, BootId = Guid.NewGuid().ToString("N"), HostId = host, AgentVersion = "test",
         IntervalSeconds = interval, Inventory = new Inventory { HostName = host },
-        Capabilities = benchmarks ? [Capabilities.Benchmarks] : [],
+        Capabilities = [.. benchmarks ? [Capabilities.Benchmarks] : Array.Empty<string>(), .. commands ? [Capabilities.Commands] : Array.Empty<string>()],
     };
 
     public Task SendText(string text) => Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, Timeout());
